@@ -4,6 +4,8 @@
 `Landscape` spec: it takes a surface and returns data.
 """
 
+# First: `parallel` sets how JAX runs computations, which must happen before the first one.
+from optim import parallel  # noqa: F401
 from optim.hparams import HParam
 from optim.lr_tools import (
     BANDS,

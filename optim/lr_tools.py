@@ -43,7 +43,9 @@ import numpy as np
 import optax
 
 from landscapes.spec import Landscape
+from optim import parallel
 from optim.runner import (
+    COMPILER_OPTIONS,
     DIVERGENCE_BOUND,
     PLATEAU_DEFAULTS,
     bucket_steps,
@@ -279,7 +281,11 @@ def _summarise_one(
     return Stats(p_final, v_final, hit, diverged_at, rev, settled)
 
 
-@functools.partial(jax.jit, static_argnames=("landscape", "spec", "track_minima"))
+@functools.partial(
+    jax.jit,
+    static_argnames=("landscape", "spec", "track_minima"),
+    compiler_options=COMPILER_OPTIONS,
+)
 def _summaries(
     landscape: Landscape,
     spec: OptimizerSpec,
@@ -341,25 +347,39 @@ def _run_summaries(
     buckets, run `_summaries` once, and cut the results back, as NumPy arrays."""
     b = starts.shape[0]
     size = _batch_bucket(b)
-    hp = {}
+    shared, batched_hp = {}, {}
     for k, v in hparams.items():
         a = np.asarray(v, np.float32)
-        hp[k] = _pad(a, size) if a.ndim else a
+        if a.ndim:
+            batched_hp[k] = _pad(a, size)
+        else:
+            shared[k] = a
+    names = sorted(batched_hp)
     minima = np.asarray(ls.all_minima, np.float32).reshape(-1, 2)
-    stats = _summaries(
-        ls,
-        spec,
-        track_minima=track_minima,
-        start=_pad(starts.astype(np.float32), size),
-        lrs=_scan_lrs(shape, spec),
-        lr_scale=_pad(scales.astype(np.float32), size),
-        hparams=hp,
-        eps=np.float32(eps),
-        bound=np.float32(DIVERGENCE_BOUND),
-        minima=minima,
-        tol=np.float32(tol),
-    )
-    return Stats(*(np.asarray(a)[:b] for a in stats))
+    lrs = _scan_lrs(shape, spec)
+
+    def part(start, lr_scale, *hp_values):
+        return _summaries(
+            ls,
+            spec,
+            track_minima=track_minima,
+            start=start,
+            lrs=lrs,
+            lr_scale=lr_scale,
+            hparams=shared | dict(zip(names, hp_values, strict=True)),
+            eps=np.float32(eps),
+            bound=np.float32(DIVERGENCE_BOUND),
+            minima=minima,
+            tol=np.float32(tol),
+        )
+
+    # Large batches run as equal parts, one per core (`optim.parallel`).
+    batched = [
+        (_pad(starts.astype(np.float32), size), 0),
+        (_pad(scales.astype(np.float32), size), 0),
+    ]
+    stats = parallel.in_parts(part, batched + [(batched_hp[k], 0) for k in names], size)
+    return Stats(*(a[:b] for a in stats))
 
 
 def _reversal_fraction(stats: Stats, steps: int) -> np.ndarray:

@@ -37,6 +37,12 @@ PLATEAU_FIELDS = ("factor", "patience", "threshold", "cooldown", "min_lr_factor"
 PLATEAU_DEFAULTS = (0.1, 10.0, 1e-4, 0.0, 0.0)
 _PLATEAU_EPS = 1e-8  # PyTorch skips a reduction smaller than this
 
+# XLA's CPU backend vectorises for 256-bit registers by default. On AVX-512 cores 512-bit
+# vectors made a sweep's step 4% (Adam) to 20% (SGD) faster here (bench/bench_engine.py).
+# Elementwise IEEE arithmetic gives the same bits at either width (XLA contracts no FMAs
+# without fast-math), and a CPU without AVX-512 simply keeps 256-bit vectors.
+COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
+
 
 class Trajectory(NamedTuple):
     """One descent (or a batch of them, with a leading batch axis on every field).
@@ -299,6 +305,7 @@ def _jit_for(landscape: Landscape) -> Callable:
             fn = jax.jit(
                 functools.partial(_batched, landscape),
                 static_argnames=("spec", "plateau", "record", "noisy"),
+                compiler_options=COMPILER_OPTIONS,
             )
             _jitted[landscape] = fn
             while len(_jitted) > _MAX_JITTED_LANDSCAPES:
