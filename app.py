@@ -24,7 +24,7 @@ import pandas  # noqa: F401
 import streamlit as st
 
 import ui
-from ui import controls, explore_page, keys, url_state
+from ui import controls, explore_page, keys, pacing, url_state
 
 log = logging.getLogger("descent_lab")
 
@@ -99,6 +99,7 @@ def _open_short_lesson_link() -> None:
 
 
 st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
+pacing.pace()  # before any work: a client flooding reruns must not stall the others
 first_visit = keys.URL_READ not in st.session_state or keys.SETTINGS not in st.session_state
 url_state.read_once()
 if first_visit:

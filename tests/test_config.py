@@ -21,6 +21,7 @@ EXPECTED = {
     "client.toolbarMode": "viewer",  # no "clear cache" for strangers
     "client.showErrorLinks": False,
     "runner.postScriptGC": False,  # the per-rerun full GC stalls every session ~100 ms
+    "runner.fastReruns": False,  # a flooding client must not start a script thread a request
     "runner.magicEnabled": False,
     "server.headless": True,
     "server.enableXsrfProtection": True,
