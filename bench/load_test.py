@@ -100,17 +100,17 @@ class Tally:
 
 
 class RssSampler(threading.Thread):
-    """Samples the server's resident memory (MB) every `period` seconds until stopped."""
+    """Samples the servers' resident memory (MB, summed) every `period` seconds until stopped."""
 
-    def __init__(self, pid: int, period: float = 0.5) -> None:
+    def __init__(self, pids: list[int], period: float = 0.5) -> None:
         super().__init__(daemon=True)
-        self.proc = psutil.Process(pid)
+        self.procs = [psutil.Process(pid) for pid in pids]
         self.period = period
         self.samples: list[tuple[float, float]] = []
         self.stopped = threading.Event()
 
     def rss_mb(self) -> float:
-        return self.proc.memory_info().rss / 2**20
+        return sum(p.memory_info().rss for p in self.procs) / 2**20
 
     def run(self) -> None:
         t0 = time.monotonic()
@@ -187,7 +187,7 @@ def user_loop(
 
 
 def run_users(
-    url: str,
+    urls: list[str],
     users: int,
     reruns: int,
     think: float,
@@ -196,12 +196,13 @@ def run_users(
     change_every: int = 1,
     max_seconds: float = MAX_PHASE_SECONDS,
 ) -> dict:
-    """`users` sessions doing `reruns` each (and optionally one flooding client)."""
+    """`users` sessions doing `reruns` each (and optionally one flooding client). With several
+    replicas, user u goes to urls[u % len(urls)], as a sticky load balancer spreads sessions."""
     tally = Tally()
     sessions = []
     connect_tally = Tally()
-    for _ in range(users):  # connect one by one: arrival is not what is measured here
-        s = connect(url, connect_tally)
+    for u in range(users):  # connect one by one: arrival is not what is measured here
+        s = connect(urls[u % len(urls)], connect_tally)
         if s is not None:
             sessions.append(s)
     gate = threading.Barrier(len(sessions) + 1)
@@ -221,7 +222,7 @@ def run_users(
     if flood:
         flood_stop = threading.Event()
         flood_thread = threading.Thread(
-            target=flooder, args=(url, flood_stop, deadline, flood_stats), daemon=True
+            target=flooder, args=(urls[0], flood_stop, deadline, flood_stats), daemon=True
         )
         flood_thread.start()
     gate.wait()
@@ -236,6 +237,7 @@ def run_users(
         s.close()
     out = tally.summary(wall)
     out["users"] = len(sessions)
+    out["replicas"] = len(urls)
     # The machine's load while measuring (on a shared 2-core machine latency scales with it).
     out["loadavg_1m"] = round(os.getloadavg()[0], 1)
     out["connect_errors"] = connect_tally.errors[:3] + (
@@ -291,34 +293,38 @@ def flooder(url: str, stop: threading.Event, deadline: float, stats: dict) -> No
 # Phases
 
 
-def phase_users(url: str, args) -> list[dict]:
+def phase_users(urls: list[str], args) -> list[dict]:
     out = []
     for n in args.users:
-        print(f"\n--- {n} users x {args.reruns} reruns, think {args.think} s ---", flush=True)
-        r = run_users(url, n, args.reruns, args.think, args.phase_seconds)
+        print(
+            f"\n--- {n} users x {args.reruns} reruns, think {args.think} s, "
+            f"{len(urls)} replica(s) ---",
+            flush=True,
+        )
+        r = run_users(urls, n, args.reruns, args.think, args.phase_seconds)
         r["phase"] = f"users={n}"
         print_summary(r)
         out.append(r)
     return out
 
 
-def phase_flood(url: str, args) -> list[dict]:
+def phase_flood(urls: list[str], args) -> list[dict]:
     n = args.flood_users
     print(
         f"\n--- flood: {n} users measured without, then with, one flooding client ---", flush=True
     )
-    base = run_users(url, n, args.reruns, args.flood_think, args.flood_seconds)
+    base = run_users(urls, n, args.reruns, args.flood_think, args.flood_seconds)
     base["phase"] = f"flood baseline ({n} users)"
     print_summary(base)
-    flood = run_users(url, n, args.reruns, args.flood_think, args.flood_seconds, flood=True)
+    flood = run_users(urls, n, args.reruns, args.flood_think, args.flood_seconds, flood=True)
     flood["phase"] = f"flood ({n} users + 1 flooder)"
     print_summary(flood)
     print(f"    flooder: {flood.get('flood')}")
     return [base, flood]
 
 
-def phase_soak(url: str, args, pid: int | None) -> list[dict]:
-    if pid is None:
+def phase_soak(urls: list[str], args, pids: list[int]) -> list[dict]:
+    if not pids:
         print("\n--- soak skipped: memory needs the server's PID (run without --url) ---")
         return []
     users = 20
@@ -328,11 +334,11 @@ def phase_soak(url: str, args, pid: int | None) -> list[dict]:
         f"every {args.soak_change_every} reruns, RSS sampled ---",
         flush=True,
     )
-    sampler = RssSampler(pid)
+    sampler = RssSampler(pids)
     rss_before = sampler.rss_mb()
     sampler.start()
     r = run_users(
-        url,
+        urls,
         users,
         per_user,
         0.0,
@@ -417,6 +423,13 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--url", help="a running server on this machine (default: start one)")
+    p.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="start this many servers and spread the users over them, as a sticky load "
+        "balancer would (the balancer's own cost is not measured)",
+    )
     p.add_argument("--phases", default="users,flood,soak", help="comma list of users, flood, soak")
     p.add_argument("--users", type=int, nargs="+", default=[20, 40])
     p.add_argument("--reruns", type=int, default=30, help="reruns per user in the users phases")
@@ -435,32 +448,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
 
-    server = None
+    servers = []
     if args.url:
         sc.check_loopback(args.url)
-        url, pid = args.url.rstrip("/"), None
+        urls, pids = [args.url.rstrip("/")], []
     else:
         RESULTS.mkdir(exist_ok=True)
-        server = sc.start_server(RESULTS / "load_test_server.log")
-        url, pid = server.url, server.pid
-        print(f"server {url} (pid {pid}) started")
+        for i in range(max(1, args.replicas)):
+            servers.append(sc.start_server(RESULTS / f"load_test_server{i}.log"))
+            print(f"server {servers[-1].url} (pid {servers[-1].pid}) started")
+        urls, pids = [s.url for s in servers], [s.pid for s in servers]
     try:
         # Warm-up: the first session compiles the engine; nobody is measured on that.
-        warm = sc.Session(url)
-        warm.rerun(timeout_s=300)
-        for i in range(3):
-            warm.rerun({LR_KEY: lr_for(99_999, i)}, timeout_s=120)
-        warm.close()
+        for url in urls:
+            warm = sc.Session(url)
+            warm.rerun(timeout_s=300)
+            for i in range(3):
+                warm.rerun({LR_KEY: lr_for(99_999, i)}, timeout_s=120)
+            warm.close()
         results = []
         phases = [x.strip() for x in args.phases.split(",") if x.strip()]
         if "users" in phases:
-            results += phase_users(url, args)
+            results += phase_users(urls, args)
         if "flood" in phases:
-            results += phase_flood(url, args)
+            results += phase_flood(urls, args)
         if "soak" in phases:
-            results += phase_soak(url, args, pid)
+            results += phase_soak(urls, args, pids)
     finally:
-        if server is not None:
+        for server in servers:
             server.stop()
     print("\n=== targets ===")
     for line in verdicts(results):

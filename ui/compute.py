@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 import plotly.graph_objects as go
+import plotly.io
 from _plotly_utils.utils import to_typed_array_spec
 
 from landscapes import LANDSCAPES, Landscape, from_formula
@@ -257,6 +259,9 @@ def _typed_array(v: np.ndarray):
     }
 
 
+_SCALAR_TYPES = frozenset({int, float, str, bool, type(None)})
+
+
 def encoded(obj):
     """A figure dict with every NumPy array base64-encoded, as plotly's `convert_to_base64`
     does, built as a new structure: containers are new, leaves (numbers, strings, lists of plain
@@ -276,10 +281,31 @@ def encoded(obj):
                 out[key] = value
         return out
     if isinstance(obj, list | tuple):
+        if set(map(type, obj)) <= _SCALAR_TYPES:  # set(map(type)) runs in C: lists are long
+            return obj
         if not any(isinstance(v, dict | list | tuple | np.ndarray) for v in obj):
             return obj
         return [encoded(v) if isinstance(v, dict | list | tuple) else v for v in obj]
     return obj
+
+
+class _SentDict(dict):
+    """The dict a `SentFigure` sends, which also carries its own JSON once it has been written.
+
+    `st.plotly_chart` serialises the figure on every rerun (`plotly.io.to_json`, 0.4 MB for
+    the animated descent), even when the figure is the cached one. plotly asks an object for
+    `to_plotly_json()` before it serialises it, and orjson writes an `orjson.Fragment` as the
+    JSON it holds: so the JSON is written once per figure, by plotly itself, and reused.
+    """
+
+    _json: bytes | None = None
+
+    def to_plotly_json(self):
+        if plotly.io.json.config.default_engine not in ("auto", "orjson"):
+            return dict(self)  # plotly's "json" engine knows no Fragment
+        if self._json is None:  # two sessions may both write it: they agree
+            self._json = plotly.io.json.to_json_plotly(dict(self), engine="orjson").encode()
+        return orjson.Fragment(self._json)
 
 
 class SentFigure(go.Figure):
@@ -318,7 +344,7 @@ class SentFigure(go.Figure):
             self._original = fig
         if frames:
             sent["frames"] = frames
-        self._sent = sent
+        self._sent = _SentDict(sent)
 
     @property
     def original(self) -> go.Figure:

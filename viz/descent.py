@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -45,6 +47,33 @@ from landscapes.spec import Landscape
 from optim.runner import Trajectory
 from viz.background import layout_image, surface_image
 from viz.theme import DIVERGED_COLOR, THEMES, Theme
+
+# What is drawn of one run depends on its trajectory, not on the others: the Explore page's
+# reruns mostly change one run (a new learning rate) and keep the rest, so each run's share
+# of the figure (masked arrays, static traces, frame columns) is cached by its `Trajectory`
+# object, which the page's own cache hands back unchanged while the run is unchanged. An
+# entry holds the trajectory itself, so its id cannot be reused while the entry lives.
+# Rebuilding all four runs every rerun was most of a learning-rate rerun's figure time.
+_PER_RUN_ENTRIES = 96  # 4 runs x a few parts x the last several figures
+_per_run: OrderedDict[tuple, tuple[Trajectory, object]] = OrderedDict()
+_per_run_lock = threading.Lock()
+
+
+def _per_run_cached(traj: Trajectory, key: tuple, build):
+    """`build()` cached under (this trajectory object, key); treat the result as read-only."""
+    full = (id(traj), *key)
+    with _per_run_lock:
+        hit = _per_run.get(full)
+        if hit is not None and hit[0] is traj:
+            _per_run.move_to_end(full)
+            return hit[1]
+    value = build()
+    with _per_run_lock:
+        _per_run[full] = (traj, value)
+        while len(_per_run) > _PER_RUN_ENTRIES:
+            _per_run.popitem(last=False)
+    return value
+
 
 SIG_DIGITS = 5
 TAIL_FRAMES = 3  # the tail spans the steps of the last few frames ...
@@ -347,6 +376,11 @@ class Prepared:
 
 def prepare(landscape: Landscape, run: RunView) -> Prepared:
     """Mask the frozen copies after a divergence (and anything non-finite) with NaN."""
+    masked = _per_run_cached(run.traj, ("prepare", landscape), lambda: _prepare(landscape, run))
+    return masked if masked.run is run else replace(masked, run=run)
+
+
+def _prepare(landscape: Landscape, run: RunView) -> Prepared:
     traj = run.traj
     raw = np.asarray(traj.points, np.float64).reshape(-1, 2)
     last = last_good(traj)
@@ -390,7 +424,20 @@ def template_dict(theme: Theme) -> dict:
     return _template(theme)
 
 
-def _animation_controls(steps: list[int], theme: Theme) -> tuple[list, list]:
+@functools.lru_cache(maxsize=32)
+def _click_grid(landscape: Landscape) -> dict:
+    return click_grid_trace(landscape)
+
+
+@functools.lru_cache(maxsize=64)
+def _landmarks(landscape: Landscape, theme: Theme, starts: tuple) -> list[dict]:
+    return landmark_dicts(landscape, theme, list(starts))
+
+
+@functools.lru_cache(maxsize=32)
+def _animation_controls(steps: tuple[int, ...], theme: Theme) -> tuple[list, list]:
+    """The play/speed buttons and the step slider (cached: shared, read-only)."""
+
     def play(ms: float) -> dict:
         return {
             "frame": {"duration": ms, "redraw": False},
@@ -671,6 +718,41 @@ def _animated_traces(preps: list[Prepared], theme: Theme) -> list[dict]:
     ]
 
 
+_FRAME_COLUMNS = ("tx", "ty", "hx", "hy", "hc", "ox", "oy", "oc", "lx", "ly", "rx", "ry")
+
+
+def _frame_columns(prep: Prepared, fsteps: np.ndarray, window) -> dict[str, list]:
+    """One run's part of every frame: per column of `_FRAME_COLUMNS`, a list with one row (a
+    list) per frame, rounded as `plain` rounds."""
+    tail_from = fsteps[np.maximum(np.arange(fsteps.size) - TAIL_FRAMES, 0)]
+    frac = np.linspace(0.0, 1.0, TAIL_POINTS)
+    h = np.minimum(fsteps, prep.last)  # (F,)
+    lo = np.minimum(tail_from, h)
+    tail_idx = np.round(lo[:, None] + (h - lo)[:, None] * frac).astype(np.int64)  # (F, P)
+    tail = prep.points[tail_idx]  # (F, P, 2)
+    tail[~inside(tail.reshape(-1, 2), window).reshape(tail.shape[:2])] = np.nan
+    p = prep.points[h]  # (F, 2)
+    ok = inside(p, window)
+    c = clamp(p, window)
+    t = np.clip(np.minimum(h, prep.lr.shape[0] - 1), 0, None)
+    rate = prep.lr[t] if prep.lr.shape[0] else np.full(h.shape, np.nan)
+    cols = {
+        "tx": tail[..., 0],
+        "ty": tail[..., 1],
+        "hx": np.where(ok, p[:, 0], np.nan)[:, None],
+        "hy": np.where(ok, p[:, 1], np.nan)[:, None],
+        "hc": np.stack([h, prep.loss[h]], axis=1)[:, None, :],
+        "ox": np.where(ok, np.nan, c[:, 0])[:, None],
+        "oy": np.where(ok, np.nan, c[:, 1])[:, None],
+        "oc": np.stack([h, prep.loss[h], p[:, 0], p[:, 1]], axis=1)[:, None, :],
+        "lx": h[:, None],
+        "ly": prep.gap[h][:, None],
+        "rx": t[:, None],
+        "ry": np.where(rate > 0, rate, np.nan)[:, None],
+    }
+    return {col: plain(cols[col]) for col in _FRAME_COLUMNS}
+
+
 def build_frames(
     preps: list[Prepared], fsteps: np.ndarray, window, animated: list[int]
 ) -> list[dict]:
@@ -683,35 +765,16 @@ def build_frames(
     coordinate in a frame lies in the window or is None. Computed for all frames at once.
     """
     fsteps = np.asarray(fsteps, np.int64)
-    tail_from = fsteps[np.maximum(np.arange(fsteps.size) - TAIL_FRAMES, 0)]
-    frac = np.linspace(0.0, 1.0, TAIL_POINTS)
-    cols = {
-        key: [] for key in ("tx", "ty", "hx", "hy", "hc", "ox", "oy", "oc", "lx", "ly", "rx", "ry")
+    key = ("frames", tuple(fsteps.tolist()), tuple(map(tuple, window)))
+    per_run = [
+        _per_run_cached(prep.run.traj, key, lambda prep=prep: _frame_columns(prep, fsteps, window))
+        for prep in preps
+    ]
+    # Frame i's list of a column is the runs' rows for frame i, one after the other.
+    lists = {
+        col: [sum(rows, []) for rows in zip(*(run[col] for run in per_run), strict=True)]
+        for col in _FRAME_COLUMNS
     }
-    for prep in preps:
-        h = np.minimum(fsteps, prep.last)  # (F,)
-        lo = np.minimum(tail_from, h)
-        tail_idx = np.round(lo[:, None] + (h - lo)[:, None] * frac).astype(np.int64)  # (F, P)
-        tail = prep.points[tail_idx]  # (F, P, 2)
-        tail[~inside(tail.reshape(-1, 2), window).reshape(tail.shape[:2])] = np.nan
-        cols["tx"].append(tail[..., 0])
-        cols["ty"].append(tail[..., 1])
-        p = prep.points[h]  # (F, 2)
-        ok = inside(p, window)
-        c = clamp(p, window)
-        cols["hx"].append(np.where(ok, p[:, 0], np.nan)[:, None])
-        cols["hy"].append(np.where(ok, p[:, 1], np.nan)[:, None])
-        cols["hc"].append(np.stack([h, prep.loss[h]], axis=1)[:, None, :])
-        cols["ox"].append(np.where(ok, np.nan, c[:, 0])[:, None])
-        cols["oy"].append(np.where(ok, np.nan, c[:, 1])[:, None])
-        cols["oc"].append(np.stack([h, prep.loss[h], p[:, 0], p[:, 1]], axis=1)[:, None, :])
-        cols["lx"].append(h[:, None])
-        cols["ly"].append(prep.gap[h][:, None])
-        t = np.clip(np.minimum(h, prep.lr.shape[0] - 1), 0, None)
-        rate = prep.lr[t] if prep.lr.shape[0] else np.full(h.shape, np.nan)
-        cols["rx"].append(t[:, None])
-        cols["ry"].append(np.where(rate > 0, rate, np.nan)[:, None])
-    lists = {key: plain(np.concatenate(parts, axis=1)) for key, parts in cols.items()}
     frames = []
     for i, s in enumerate(fsteps.tolist()):
         # "type" as plotly's validated `go.Frame` writes it: the dict sent is the same.
@@ -786,13 +849,16 @@ def descent_dict(
     preps = [prepare(landscape, r) for r in runs]
     steps = max((p.steps for p in preps), default=0)
 
-    traces: list[dict] = [click_grid_trace(landscape)] if clickable else []
+    traces: list[dict] = [_click_grid(landscape)] if clickable else []
     for prep in preps:
-        traces += _static_traces(prep, theme, max_points)
+        key = ("static", landscape, theme, max_points, prep.run.color, prep.run.name)
+        traces += _per_run_cached(
+            prep.run.traj, key, lambda prep=prep: _static_traces(prep, theme, max_points)
+        )
     starts = sorted(
         {tuple(np.round(p.points[0], 6).tolist()) for p in preps if np.isfinite(p.points[0]).all()}
     )
-    traces += landmark_dicts(landscape, theme, starts)
+    traces += _landmarks(landscape, theme, tuple(starts))
     annotations = []
     for prep in preps:
         if prep.diverged_at >= 0:
@@ -811,7 +877,7 @@ def descent_dict(
         for i, d in zip(animated, frames[0]["data"], strict=True):
             traces[i].update(d)  # the first frame's positions (and "type": "scatter")
 
-    menus, sliders = _animation_controls(fsteps, theme) if frames else ([], [])
+    menus, sliders = _animation_controls(tuple(fsteps), theme) if frames else ([], [])
     step_range = [0, max(steps, 1)]
     window_axis = {"autorange": False, "constrain": "domain", "showgrid": False, "zeroline": False}
     layout = {
