@@ -55,6 +55,7 @@ from optim.runner import (
     simulate,
 )
 from optim.spec import OptimizerSpec
+from optim.sweep import ELEMENTWISE
 
 # Caps: each keeps one request within about a second and well inside the ~1 GB of a hosted app.
 MAX_RATES = 4096
@@ -156,12 +157,19 @@ MOVES_AT_ZERO_LR = frozenset({"schedule_free_sgd", "schedule_free_adamw"})
 """Optimizers whose point still moves at learning rate 0 (schedule-free averaging). Their scans
 are not padded (one compile per step count); every other optimizer stands still at rate 0."""
 
+NAN_AT_ZERO_LR = frozenset({"rmsprop_centered"})
+"""Optimizers whose step turns NaN after enough zero-rate steps: at rate 0 the point and so the
+gradient g stand still, centred RMSprop's variance estimate nu - mu^2 tends to g^2 - g^2 = 0
+and rounds below -eps in float32, and sqrt of it is NaN (0 x NaN is NaN). On the bowl, 150-step
+runs that ended cleanly were reported diverged at steps 228 to 254 of their zero padding. Not
+padded either."""
+
 
 def _scan_lrs(shape: np.ndarray, spec: OptimizerSpec) -> np.ndarray:
     """The per-step rates, zero-padded to a bucketed length: at rate 0 the point, and with it
     every summary, stays where it was, so nearby step counts share one compiled scan."""
     shape = shape.astype(np.float32)
-    if spec.key in MOVES_AT_ZERO_LR:
+    if spec.key in MOVES_AT_ZERO_LR | NAN_AT_ZERO_LR:
         return shape
     return np.concatenate(
         [shape, np.zeros(bucket_steps(shape.shape[0]) - shape.shape[0], np.float32)]
@@ -206,7 +214,11 @@ def _summarise_one(
     minima,
     tol,
 ):
-    """One descent over the rates `lrs` (zero-padded past the real step count: see below).
+    """Descents over the rates `lrs` (zero-padded past the real step count: see below).
+
+    `start` is one point (2,) or, for an optimizer in `optim.sweep.ELEMENTWISE`, a batch as
+    one (2, B) array (x and y each in a contiguous row, faster than vmap's (B, 2): see there);
+    every other input broadcasts against the trailing batch axis.
 
     The step is `optim.runner._simulate`'s, without noise or reduce-on-plateau: the optax update
     with the step's learning rate injected, a step kept only while the loss is finite and the
@@ -219,9 +231,9 @@ def _summarise_one(
     loop costs as much as the whole SGD step here, which is why no step mask is carried.
     """
     f = landscape.fn
-    value_and_grad = jax.value_and_grad(f)
     tx = optax.inject_hyperparams(spec.factory)(learning_rate=lr_scale * lrs[0], **hparams)
     start = jnp.asarray(start, jnp.float32)
+    batch = start.shape[1:]  # () for one descent, (B,) for a (2, B) batch
     f_star = jnp.float32(landscape.min_value)
     tol2 = tol * tol
 
@@ -238,7 +250,8 @@ def _summarise_one(
         lr = lr_scale * scheduled_lr
         if track_minima:  # p is point n_ok while alive
             last_out = jnp.where(alive & outside(p), n_ok, last_out)
-        v, g = value_and_grad(p)
+        v, pull = jax.vjp(f, p)  # v: one loss per descent
+        (g,) = pull(jnp.ones_like(v))  # descents are independent: the sum's gradient
         state = state._replace(hyperparams={**state.hyperparams, "learning_rate": lr})
         u, state = tx.update(g, state, p, value=v)
         p = p + u
@@ -260,13 +273,13 @@ def _summarise_one(
         start,
         tx.init(start),
         start,
-        jnp.bool_(True),
-        jnp.int32(0),
+        jnp.ones(batch, bool),
+        jnp.zeros(batch, jnp.int32),
         f(start),
-        jnp.int32(-1),
-        jnp.zeros(2, jnp.float32),
-        jnp.int32(0),
-        jnp.int32(-1),
+        jnp.full(batch, -1, jnp.int32),
+        jnp.zeros_like(start),
+        jnp.zeros(batch, jnp.int32),
+        jnp.full(batch, -1, jnp.int32),
     )
     carry, _ = jax.lax.scan(step, carry0, lrs)
     _, _, p_final, alive, n_ok, last_loss, hit, _, rev, last_out = carry
@@ -277,7 +290,7 @@ def _summarise_one(
     if track_minima:
         settled = jnp.where(outside(p_final), -1, last_out + 1).astype(jnp.int32)
     else:
-        settled = jnp.int32(-1)
+        settled = jnp.full(batch, -1, jnp.int32)
     return Stats(p_final, v_final, hit, diverged_at, rev, settled)
 
 
@@ -300,12 +313,28 @@ def _summaries(
     minima,
     tol,
 ) -> Stats:
-    """A batch of summarised descents in one compiled, vmapped scan.
+    """A batch of summarised descents in one compiled scan.
 
     Batched by shape, as `runner.simulate`: `start` (B, 2), `lr_scale` (B,) and any
-    hyperparameter (B,) with a leading axis are mapped over; `lrs` (T,), `eps`, `bound`,
-    `minima` (M, 2) and `tol` are shared.
+    hyperparameter (B,) with a leading axis carry the batch; `lrs` (T,), `eps`, `bound`,
+    `minima` (M, 2) and `tol` are shared. Coordinatewise optimizers run the batch as one (2, B)
+    descent, the others are vmapped (see `optim.sweep.ELEMENTWISE`).
     """
+    if spec.key in ELEMENTWISE and jnp.ndim(start) == 2:
+        stats = _summarise_one(
+            landscape,
+            spec,
+            track_minima,
+            jnp.asarray(start).T,
+            lrs,
+            lr_scale,
+            hparams,
+            eps,
+            bound,
+            minima,
+            tol,
+        )
+        return stats._replace(final_point=stats.final_point.T)
     args = (start, lr_scale, hparams)
     batched_ndim = (1, 0, 0)
     axes = tuple(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 import optax
 import pytest
@@ -314,6 +315,44 @@ def test_summaries_agree_with_the_runner():
     assert sw.diverged.any() and ok.any()
 
 
+@pytest.mark.parametrize("key", sorted(optim.sweep.ELEMENTWISE))
+def test_the_2_by_b_batch_equals_the_vmapped_descents(key):
+    # Coordinatewise optimizers run a batch as one (2, B) descent; every summary, the
+    # reversal count and the settling step included, must equal vmap's one descent at a time.
+    spec = optim.get_optimizer(key)
+    rng = np.random.default_rng(3)
+    size = 24
+    (x0, x1), (y0, y1) = BOWL.window
+    starts = rng.uniform([x0, y0], [x1, y1], size=(size, 2)).astype(np.float32)
+    # On a convex bowl, up to 3x the default rate: on Rosenbrock the larger rates make RMSprop
+    # and Nesterov chaotic, and a last-bit difference then sends a run anywhere.
+    rates = (spec.default_lr * np.geomspace(0.03, 3, size)).astype(np.float32)
+    hp = {k: np.float32(v) for k, v in hparam_values(spec, BOWL, None).items()}
+    shared = dict(
+        lrs=L._scan_lrs(np.ones(150, np.float32), spec),  # zero-padded to 256 where exact
+        eps=np.float32(1e-3),
+        bound=np.float32(runner.DIVERGENCE_BOUND),
+        minima=np.asarray(BOWL.all_minima, np.float32).reshape(-1, 2),
+        tol=np.float32(0.05),
+    )
+    batch = L._summaries(
+        BOWL, spec, track_minima=True, start=starts, lr_scale=rates, hparams=hp, **shared
+    )
+    one = jax.vmap(
+        lambda p, s: L._summarise_one(BOWL, spec, True, p, lr_scale=s, hparams=hp, **shared)
+    )(starts, rates)
+    for field in ("hit_step", "diverged_at", "settled_at"):
+        np.testing.assert_array_equal(getattr(batch, field), getattr(one, field), err_msg=field)
+    # The same arithmetic, fused differently by XLA, can differ in the last bit, and an
+    # oscillating run then counts a reversal (the sign of u_t . u_{t-1}, near 0) or two more.
+    a, b = np.asarray(batch.final_point), np.asarray(one.final_point)
+    np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-5)
+    same_path = np.isclose(a, b, rtol=1e-6, atol=1e-7).all(axis=1)
+    np.testing.assert_array_equal(batch.reversals[same_path], one.reversals[same_path])
+    np.testing.assert_allclose(batch.reversals, one.reversals, rtol=0.1, atol=2)
+    assert same_path.any()  # the exact check above is not vacuous
+
+
 @pytest.mark.parametrize("key", ["adam", "schedule_free_sgd"])
 def test_sweep_final_points_match_single_runs(key):
     steps, rates = 300, [1e-3, 3e-2]
@@ -346,6 +385,16 @@ def test_every_optimizer_but_the_schedule_free_ones_stands_still_at_rate_zero():
         u, _ = tx.update(g, state, params, value=v)
         moves = bool(np.any(np.asarray(u) != 0))
         assert moves == (key in L.MOVES_AT_ZERO_LR), key
+
+
+def test_padding_never_reports_a_divergence_after_the_last_step():
+    # Centred RMSprop's step turns NaN after enough zero-rate padding steps (NAN_AT_ZERO_LR).
+    for key in ("rmsprop_centered", "rmsprop", "adam"):
+        rates = optim.get_optimizer(key).default_lr * np.geomspace(0.03, 3, 24)
+        sw = L.lr_sweep(BOWL, key, lrs=rates, steps=150)
+        assert (sw.diverged_at <= 150).all(), key
+        for lr, d in zip(rates[:3], sw.diverged_at[:3], strict=True):
+            assert d == int(optim.run(BOWL, key, lr=float(lr), steps=150).diverged_at), key
 
 
 def test_nearby_sizes_compile_nothing_new():
