@@ -26,6 +26,7 @@ machine (anything else is refused).
 
     python bench/load_test.py                 # everything, 10 to 20 minutes
     python bench/load_test.py --phases users --users 20
+    python bench/load_test.py --replicas 2 --phases users   # users spread over two servers
 """
 
 from __future__ import annotations
