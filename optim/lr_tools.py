@@ -320,27 +320,6 @@ def _summaries(
     `minima` (M, 2) and `tol` are shared. Coordinatewise optimizers run the batch as one (2, B)
     descent, the others are vmapped (see `optim.sweep.ELEMENTWISE`).
     """
-    if spec.key in ELEMENTWISE and jnp.ndim(start) == 2:
-        stats = _summarise_one(
-            landscape,
-            spec,
-            track_minima,
-            jnp.asarray(start).T,
-            lrs,
-            lr_scale,
-            hparams,
-            eps,
-            bound,
-            minima,
-            tol,
-        )
-        return stats._replace(final_point=stats.final_point.T)
-    args = (start, lr_scale, hparams)
-    batched_ndim = (1, 0, 0)
-    axes = tuple(
-        jax.tree_util.tree_map(lambda a, n=n: 0 if jnp.ndim(a) > n else None, arg)
-        for arg, n in zip(args, batched_ndim, strict=True)
-    )
 
     def body(start, lr_scale, hparams):
         return _summarise_one(
@@ -357,6 +336,15 @@ def _summaries(
             tol,
         )
 
+    if spec.key in ELEMENTWISE and jnp.ndim(start) == 2:
+        stats = body(jnp.asarray(start).T, lr_scale, hparams)
+        return stats._replace(final_point=stats.final_point.T)
+    args = (start, lr_scale, hparams)
+    batched_ndim = (1, 0, 0)
+    axes = tuple(
+        jax.tree_util.tree_map(lambda a, n=n: 0 if jnp.ndim(a) > n else None, arg)
+        for arg, n in zip(args, batched_ndim, strict=True)
+    )
     return jax.vmap(body, in_axes=axes)(*args)
 
 
