@@ -146,13 +146,6 @@ def _batch_bucket(n: int) -> int:
         size *= 2
 
 
-def _pad(a: np.ndarray, n: int) -> np.ndarray:
-    """Pad the leading axis to length n by repeating the last entry (its results are cut off)."""
-    if a.shape[0] == n:
-        return a
-    return np.concatenate([a, np.repeat(a[-1:], n - a.shape[0], axis=0)])
-
-
 MOVES_AT_ZERO_LR = frozenset({"schedule_free_sgd", "schedule_free_adamw"})
 """Optimizers whose point still moves at learning rate 0 (schedule-free averaging). Their scans
 are not padded (one compile per step count); every other optimizer stands still at rate 0."""
@@ -368,7 +361,7 @@ def _run_summaries(
     for k, v in hparams.items():
         a = np.asarray(v, np.float32)
         if a.ndim:
-            batched_hp[k] = _pad(a, size)
+            batched_hp[k] = parallel.pad_rows(a, size)
         else:
             shared[k] = a
     names = sorted(batched_hp)
@@ -392,8 +385,8 @@ def _run_summaries(
 
     # Large batches run as equal parts, one per core (`optim.parallel`).
     batched = [
-        (_pad(starts.astype(np.float32), size), 0),
-        (_pad(scales.astype(np.float32), size), 0),
+        (parallel.pad_rows(starts.astype(np.float32), size), 0),
+        (parallel.pad_rows(scales.astype(np.float32), size), 0),
     ]
     stats = parallel.in_parts(part, batched + [(batched_hp[k], 0) for k in names], size)
     return Stats(*(a[:b] for a in stats))

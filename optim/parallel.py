@@ -103,6 +103,16 @@ def parts_for(size: int, parts: int | None = None) -> int:
     return parts
 
 
+def pad_rows(a: np.ndarray, n: int, axis: int = 0) -> np.ndarray:
+    """`a` with its `axis` padded to length n by repeating the last entry (results for the
+    padding are cut off by whoever padded)."""
+    k = a.shape[axis]
+    if k == n:
+        return a
+    last = np.take(a, [k - 1], axis=axis)
+    return np.concatenate([a, np.repeat(last, n - k, axis=axis)], axis=axis)
+
+
 def in_parts(
     run: Callable[..., object],
     batched: Sequence[tuple[np.ndarray, int]],
@@ -110,6 +120,9 @@ def in_parts(
     parts: int | None = None,
 ):
     """`run(*arrays)` over a batch of `size`, split into equal parts run concurrently.
+
+    A batch that does not split evenly is padded (repeating its last descent) to whole parts,
+    and the padding is cut off the results.
 
     Args:
       run: a function of the batched arrays (shared inputs closed over) returning a pytree
@@ -121,10 +134,13 @@ def in_parts(
     Returns:
       The pytree of `run` over the whole batch, as NumPy arrays; the same values as one call.
     """
-    n = parts_for(size, parts)
+    parts = PARTS if parts is None else parts
+    n = parts_for(-(-size // parts) * parts, parts)
     if n == 1:
         return jax.tree_util.tree_map(np.asarray, run(*(a for a, _ in batched)))
-    step = size // n
+    padded = -(-size // n) * n
+    batched = [(pad_rows(a, padded, axis), axis) for a, axis in batched]
+    step = padded // n
 
     def part(i: int):
         rows = slice(i * step, (i + 1) * step)
@@ -133,7 +149,7 @@ def in_parts(
 
     futures = [_worker(i).submit(part, i) for i in range(n)]
     results = [f.result() for f in futures]
-    return jax.tree_util.tree_map(lambda *xs: np.concatenate(xs, axis=0), *results)
+    return jax.tree_util.tree_map(lambda *xs: np.concatenate(xs, axis=0)[:size], *results)
 
 
 configure_jax()

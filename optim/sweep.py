@@ -175,33 +175,36 @@ def final_states(
         "bound": np.float32(DIVERGENCE_BOUND),
         "active_steps": np.int32(steps),
     }
-    if size == 1:
-        hp = fixed | {k[3:]: v for k, v in batch.items() if k.startswith("hp:")}
-        out = simulate(
+
+    def vmapped(start, lr_scale, seed, hparams):
+        return simulate(
             ls,
             spec,
-            **_vmapped_args(sched.loss_driven, noise, plateau),
-            start=batch["start"],
-            lr_scale=batch["lr_scale"],
-            seed=batch["seed"],
-            hparams=hp,
+            plateau=sched.loss_driven,
+            record=False,
+            noisy=bool(noise),
+            start=start,
+            lr_scale=lr_scale,
+            seed=seed,
+            hparams=hparams,
+            noise=np.float32(noise),
+            plateau_settings=np.asarray(plateau, np.float32),
             **shared,
         )
-        return jax.tree_util.tree_map(np.asarray, out)
 
-    # Every batched input at full size, padded by repeating the last descent to equal parts,
-    # one per core (see `optim.parallel`); the padding is cut off the results.
-    parts = parallel.parts_for(-(-size // parallel.PARTS) * parallel.PARTS)
-    padded = -(-size // parts) * parts
-    full = {
-        k: _pad_rows(np.broadcast_to(v, (size, 2) if k == "start" else (size,)), padded)
-        for k, v in batch.items()
-    }
-    names = sorted(k for k in full if k.startswith("hp:"))
+    names = sorted(k for k in batch if k.startswith("hp:"))
 
     def hparams_of(values):
         return fixed | {k[3:]: v for k, v in zip(names, values, strict=True)}
 
+    if size == 1:
+        out = vmapped(
+            batch["start"], batch["lr_scale"], batch["seed"], hparams_of([batch[k] for k in names])
+        )
+        return jax.tree_util.tree_map(np.asarray, out)
+
+    # Every batched input at full size, for `optim.parallel` to split into one part per core.
+    full = {k: np.broadcast_to(v, (size, 2) if k == "start" else (size,)) for k, v in batch.items()}
     if spec.key in ELEMENTWISE and not noise and not sched.loss_driven:
         run = _coordinatewise(ls, spec)
 
@@ -209,40 +212,12 @@ def final_states(
             return run(start_t, lr_scale=lr_scale, hparams=hparams_of(hp_values), **shared)
 
         # The coordinatewise descent takes its starts as (2, B): x and y each in one row.
-        starts = (np.ascontiguousarray(full["start"].T), 1)
+        starts = (full["start"].T, 1)
     else:
 
         def part(start, lr_scale, seed, *hp_values):
-            return simulate(
-                ls,
-                spec,
-                **_vmapped_args(sched.loss_driven, noise, plateau),
-                start=start,
-                lr_scale=lr_scale,
-                seed=seed,
-                hparams=hparams_of(hp_values),
-                **shared,
-            )
+            return vmapped(start, lr_scale, seed, hparams_of(hp_values))
 
         starts = (full["start"], 0)
     batched = [starts, (full["lr_scale"], 0), (full["seed"], 0)] + [(full[k], 0) for k in names]
-    out = parallel.in_parts(part, batched, padded, parts)
-    return jax.tree_util.tree_map(lambda a: a[:size], out)
-
-
-def _vmapped_args(loss_driven: bool, noise: float, plateau: tuple) -> dict:
-    """The runner's static switches and noise/plateau inputs for a summary-only batch."""
-    return {
-        "plateau": loss_driven,
-        "record": False,
-        "noisy": bool(noise),
-        "noise": np.float32(noise),
-        "plateau_settings": np.asarray(plateau, np.float32),
-    }
-
-
-def _pad_rows(a: np.ndarray, n: int) -> np.ndarray:
-    """Pad the leading axis to n rows by repeating the last one (its results are cut off)."""
-    if a.shape[0] == n:
-        return np.ascontiguousarray(a)
-    return np.concatenate([a, np.repeat(a[-1:], n - a.shape[0], axis=0)])
+    return parallel.in_parts(part, batched, size)
