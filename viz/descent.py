@@ -934,35 +934,8 @@ def descent_dict(
     return figure
 
 
-def descent_figure(
-    landscape: Landscape,
-    runs: list[RunView],
-    *,
-    Z: np.ndarray | None = None,
-    xs: np.ndarray | None = None,
-    ys: np.ndarray | None = None,
-    theme: Theme = THEMES["light"],
-    max_frames: int = 150,
-    height: int | None = None,
-    clickable: bool = False,
-    max_points: int = 1500,
-    log_color: bool | None = None,
-) -> go.Figure:
+def descent_figure(landscape: Landscape, runs: list[RunView], **kwargs) -> go.Figure:
     """`descent_dict` as a validated `go.Figure` (for exports, and for tests that read it
     through plotly's objects). Same arguments; every trace, frame and layout key is checked by
     plotly, which costs about 170 ms for the default view: the page sends `descent_dict`."""
-    return go.Figure(
-        descent_dict(
-            landscape,
-            runs,
-            Z=Z,
-            xs=xs,
-            ys=ys,
-            theme=theme,
-            max_frames=max_frames,
-            height=height,
-            clickable=clickable,
-            max_points=max_points,
-            log_color=log_color,
-        )
-    )
+    return go.Figure(descent_dict(landscape, runs, **kwargs))
