@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import math
 import threading
 from collections import OrderedDict
@@ -77,11 +78,15 @@ class LRU:
         value = compute()  # outside the lock: two threads may both compute; both agree
         with self._lock:
             self.misses += 1
+        self.put(key, value)
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
             self._data[key] = value
             self._data.move_to_end(key)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
-        return value
 
     def __len__(self) -> int:
         return len(self._data)
@@ -96,6 +101,9 @@ TRAJECTORIES = LRU(64)
 METRICS = LRU(64)
 EIGS = LRU(32)
 FIGURES = LRU(8)  # built figures (a few MB each with plotly's objects), for unchanged reruns
+# Base64 of the arrays figures send, by array object: a run's static traces are cached with its
+# trajectory (viz.descent), so a figure that changed one run re-sends the others' arrays.
+TYPED_ARRAYS = LRU(256)
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,6 +257,17 @@ _SHORT |= {"float32": "f4", "float64": "f8"}
 
 
 def _typed_array(v: np.ndarray):
+    """plotly.js's typed-array spec of a numeric array, cached by the array object (which the
+    entry keeps alive, so its id is not reused while it lives). Arrays in figures are never
+    written to after they are built."""
+    kept, spec = TYPED_ARRAYS.get_or_compute(id(v), lambda: (v, _typed_array_spec(v)))
+    if kept is not v:  # the id of an array that is gone, reused: not a hit
+        spec = _typed_array_spec(v)
+        TYPED_ARRAYS.put(id(v), (v, spec))
+    return spec
+
+
+def _typed_array_spec(v: np.ndarray):
     """plotly.js's typed-array spec of a numeric array (what `to_typed_array_spec` returns for
     it, without its defensive copy); anything else goes through plotly's own function."""
     if v.size == 0 or not v.dtype.isnative or str(v.dtype) not in _SHORT or v.ndim != 1:
@@ -299,13 +318,42 @@ class _SentDict(dict):
     """
 
     _json: bytes | None = None
+    # The frames when they came as JSON (`descent_dict(frames_as_json=True)`); the dict then
+    # holds them as an `orjson.Fragment` of these bytes.
+    _frames_json: bytes | None = None
 
     def to_plotly_json(self):
         if plotly.io.json.config.default_engine not in ("auto", "orjson"):
-            return dict(self)  # plotly's "json" engine knows no Fragment
+            # plotly's "json" engine knows no Fragment
+            return self if self._frames_json is None else {**self, "frames": self.frames()}
         if self._json is None:  # two sessions may both write it: they agree
-            self._json = plotly.io.json.to_json_plotly(dict(self), engine="orjson").encode()
+            self._json = self._write()
         return orjson.Fragment(self._json)
+
+    def _write(self) -> bytes:
+        if self._frames_json is None:
+            return plotly.io.json.to_json_plotly(dict(self), engine="orjson").encode()
+        # Frames that came as JSON are spliced in after plotly wrote the rest: plotly escapes
+        # "<", ">" and "/" in the whole text it writes (a search and a copy of 0.4 MB each),
+        # and frames hold only numbers, nulls and the word "scatter" (a test checks this).
+        head = plotly.io.json.to_json_plotly(
+            {k: v for k, v in self.items() if k != "frames"}, engine="orjson"
+        ).encode()
+        comma = b"," if len(head) > 2 else b""
+        return head[:-1] + comma + b'"frames":' + self._frames_json + b"}"
+
+    def frames(self) -> list:
+        """The frames as dicts."""
+        if self._frames_json is not None:
+            return orjson.loads(self._frames_json)
+        return list(self.get("frames") or ())
+
+
+@functools.cache
+def _empty_figure() -> go.Figure:
+    # An explicit (empty) template: an empty `go.Figure()` deep-copies plotly's default
+    # template, several ms a figure, for a layout that `to_dict` never shows.
+    return go.Figure(layout={"template": {}})
 
 
 class SentFigure(go.Figure):
@@ -324,16 +372,18 @@ class SentFigure(go.Figure):
     """
 
     def __init__(self, fig: go.Figure | dict) -> None:
-        # An explicit (empty) template: an empty `go.Figure()` deep-copies plotly's default
-        # template, several ms a figure, for a layout that `to_dict` never shows.
-        super().__init__(layout={"template": {}})
+        # The `go.Figure` side of this object is never used (`st.plotly_chart` only asks it for
+        # `to_dict()`; exports use `original`): it shares the state of one empty figure, built
+        # once, instead of building its own (2 ms a figure, plotly parsing its property paths).
+        # So never update a SentFigure through plotly's API.
+        self.__dict__.update(_empty_figure().__dict__)
         if isinstance(fig, dict):
             # Only the traces are walked for arrays to encode. The layout and the frames (plain
             # lists, viz.descent) are shared as they are: any NumPy array left in them is
             # written by the JSON encoder as a list, which plotly.js reads too, and walking the
             # descent figure's layout (a slider step per frame, the template) cost more than
             # walking its traces.
-            frames = list(fig.get("frames") or ())
+            frames = fig.get("frames") or ()
             sent = {"data": encoded(list(fig.get("data") or [])), "layout": fig.get("layout") or {}}
             self._plain: dict | None = fig
             self._original: go.Figure | None = None
@@ -342,16 +392,24 @@ class SentFigure(go.Figure):
             sent = encoded({"data": fig._data, "layout": fig._layout})
             self._plain = None
             self._original = fig
-        if frames:
-            sent["frames"] = frames
         self._sent = _SentDict(sent)
+        if isinstance(frames, bytes):  # already JSON: sent as it is
+            self._sent._frames_json = frames
+            frames = orjson.Fragment(frames)
+        if frames:
+            self._sent["frames"] = frames
 
     @property
     def original(self) -> go.Figure:
         if self._original is None:  # two threads may both build it: they agree
             # A copy: plotly's validation pops and re-adds each trace's "type" in the dict it
             # is given, and the frames are shared with what other sessions are sending.
-            self._original = go.Figure(copy.deepcopy(self._plain))
+            plain = copy.deepcopy({k: v for k, v in self._plain.items() if k != "frames"})
+            if self._sent._frames_json is not None:
+                plain["frames"] = self._sent.frames()  # parsed: new dicts
+            elif "frames" in self._plain:
+                plain["frames"] = copy.deepcopy(self._plain["frames"])
+            self._original = go.Figure(plain)
         return self._original
 
     def to_dict(self) -> dict:

@@ -36,6 +36,7 @@ IMAGE_PX = 480
 
 _CACHE_SIZE = 32
 _cache: OrderedDict = OrderedDict()
+_by_arrays: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 
 _STOPS = {
@@ -163,6 +164,23 @@ def surface_png(
     The cache key holds the landscape, theme, scale, size and a digest of the grid, so a grid
     evaluated on another window or resolution is never served a stale picture.
     """
+    # The page hands the same cached grid arrays back rerun after rerun: known arrays skip
+    # the digest of the grid (a third of a millisecond per 100 KB).
+    by_arrays = (id(Z), id(xs), id(ys), landscape, theme, bool(log_color), int(px))
+    with _lock:
+        hit = _by_arrays.get(by_arrays)
+        if hit is not None and hit[0] is Z and hit[1] is xs and hit[2] is ys:
+            _by_arrays.move_to_end(by_arrays)
+            return hit[3]
+    png = _surface_png(landscape, Z, xs, ys, theme, log_color, px)
+    with _lock:
+        _by_arrays[by_arrays] = (Z, xs, ys, png)  # holds the arrays: their ids stay theirs
+        while len(_by_arrays) > _CACHE_SIZE:
+            _by_arrays.popitem(last=False)
+    return png
+
+
+def _surface_png(landscape, Z, xs, ys, theme, log_color, px) -> bytes:
     z = np.ascontiguousarray(Z, np.float64)
     digest = hashlib.blake2b(z.tobytes(), digest_size=16)
     digest.update(np.asarray([xs[0], xs[-1], ys[0], ys[-1]], np.float64).tobytes())
