@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from pathlib import Path
 
 import jax.monitoring
@@ -19,9 +20,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from landscapes import LANDSCAPES, from_formula
-from optim import lr_schedule
+from optim import OPTIMIZERS, lr_schedule
 from ui import keys
+from ui.controls import nearest_notch
 from ui.settings import DEFAULT_RUNS, MAX_RUNS, RunConfig, Settings
+from ui.url_state import encode
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 300  # the first run of the session compiles every optimizer's scan
@@ -114,6 +117,28 @@ def close(a, b, rel=1e-4) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9)
 
 
+def run_box(at: AppTest, i: int):
+    """Run i's expander in the sidebar (found by its key)."""
+    return at.expander(key=keys.run_expander(i))
+
+
+def set_run_open(at: AppTest, i: int, is_open: bool = True) -> AppTest:
+    """Open (or fold) run i's expander as a click on its header does: the expander's state
+    changes and the app reruns. (AppTest's Expander has no click; its state is a widget value
+    under its key, set here through session state, as the tests of the lazy tabs do.)"""
+    at.session_state[keys.run_expander(i)] = is_open
+    at.run()
+    ok(at)
+    assert run_box(at, i).proto.expanded is is_open
+    return at
+
+
+def run_widget_keys(at: AppTest) -> set[str]:
+    """The keys of the per-run widgets drawn in the sidebar."""
+    widgets = [*at.number_input, *at.select_slider, *at.slider, *at.selectbox, *at.button]
+    return {w.key for w in widgets if w.key and w.key.startswith("run")}
+
+
 @pytest.fixture(scope="module")
 def warm() -> AppTest:
     """One app run up front so the module's tests find the default runs compiled."""
@@ -167,7 +192,7 @@ def test_learning_rate_box_changes_that_run_only(warm):
 
 
 def test_learning_rate_slider_sets_the_rate_and_the_box(warm):
-    at = ok(new_app())
+    at = set_run_open(ok(new_app()), 3)
     at.select_slider(key=keys.run_lr_grid(3)).set_value(0.2).run()
     ok(at)
     assert settings(at).runs[3].lr == 0.2
@@ -179,6 +204,7 @@ def test_learning_rate_slider_sets_the_rate_and_the_box(warm):
 def test_hyperparameter_changes_the_path(warm):
     at = ok(new_app())
     before = arr(paths(figure(at))[1]["x"])
+    set_run_open(at, 1)
     at.slider(key=keys.run_hparam(1, "momentum")).set_value(0.5).run()
     ok(at)
     assert settings(at).runs[1].hparams == (("momentum", 0.5),)
@@ -186,7 +212,7 @@ def test_hyperparameter_changes_the_path(warm):
 
 
 def test_log_hyperparameter_moves_over_log10(warm):
-    at = ok(new_app())
+    at = set_run_open(ok(new_app()), 3)
     at.slider(key=keys.run_hparam(3, "eps")).set_value(-2.0).run()
     ok(at)
     assert dict(settings(at).runs[3].hparams)["eps"] == pytest.approx(0.01)
@@ -285,6 +311,8 @@ def test_add_and_remove_runs_and_the_same_optimizer_twice(warm):
     at.button(key=keys.ADD_RUN).click().run()
     ok(at)
     assert len(paths(figure(at))) == 5
+    assert not run_box(at, 4).proto.expanded  # a new run comes folded, like runs 2 to 4
+    set_run_open(at, 4)
     at.number_input(key=keys.run_lr(4)).set_value(0.0001).run()
     names = [p["name"] for p in paths(figure(ok(at)))]
     assert any("0.001" in n for n in names if n.startswith("SGD")) and any(
@@ -296,8 +324,13 @@ def test_add_and_remove_runs_and_the_same_optimizer_twice(warm):
     assert settings(at).runs[0].optimizer == "momentum" and settings(at).runs[-1] == RunConfig(
         "sgd", 0.0001
     )
+    # each box's open state moves with its run: momentum's box was folded, the new run 5 open
+    assert [run_box(at, i).proto.expanded for i in range(4)] == [False, False, False, True]
+    assert at.number_input(key=keys.run_lr(3)).value == 0.0001
     # the widgets follow the shift: run 0's box now shows momentum's rate
+    set_run_open(at, 0)
     assert at.selectbox(key=keys.run_optimizer(0)).value == "momentum"
+    assert at.number_input(key=keys.run_lr(0)).value == 0.001
 
 
 def test_runs_are_capped_with_a_message(warm):
@@ -313,6 +346,101 @@ def test_changing_a_runs_optimizer_resets_its_rate(warm):
     ok(at)
     assert settings(at).runs[0] == RunConfig("adagrad", 0.5)
     assert "Adagrad" in paths(figure(at))[0]["name"] or "AdaGrad" in paths(figure(at))[0]["name"]
+
+
+# --------------------------------------------------------------------------------------------
+# The runs' boxes are lazy: a folded run draws no widgets, and nothing is lost by folding
+
+
+def test_only_the_open_run_draws_its_widgets(warm):
+    at = ok(new_app())
+    labels = [f"Run {i + 1}: {OPTIMIZERS[r.optimizer].name}" for i, r in enumerate(DEFAULT_RUNS)]
+    assert [run_box(at, i).label for i in range(4)] == labels
+    assert [run_box(at, i).proto.expanded for i in range(4)] == [True, False, False, False]
+    assert [w.key for w in at.number_input if w.key.startswith("run")] == [keys.run_lr(0)]
+    assert [w.key for w in at.select_slider if w.key.startswith("run")] == [keys.run_lr_grid(0)]
+    assert run_widget_keys(at) == {
+        keys.run_optimizer(0),
+        keys.run_lr_grid(0),
+        keys.run_lr(0),
+        keys.run_remove(0),
+    }
+    assert len(paths(figure(at))) == 4  # the folded runs are still computed and drawn
+
+
+def test_opening_a_run_draws_its_widgets_with_its_current_values(warm):
+    link = {
+        "run": [
+            "sgd:0.001",
+            "momentum:0.002:momentum=0.5",
+            "rmsprop:0.03:decay=0.8:eps=0.0001",
+            "adam:0.01",
+        ]
+    }
+    at = ok(new_app(link))
+    assert not any(k.startswith("run2_") for k in run_widget_keys(at))
+    set_run_open(at, 2)
+    assert run_widget_keys(at) == {
+        *(keys.run_optimizer(i) for i in (0, 2)),
+        *(keys.run_lr_grid(i) for i in (0, 2)),
+        *(keys.run_lr(i) for i in (0, 2)),
+        *(keys.run_remove(i) for i in (0, 2)),
+        *(keys.run_hparam(2, h.name) for h in OPTIMIZERS["rmsprop"].hparams),
+    }
+    assert at.selectbox(key=keys.run_optimizer(2)).value == "rmsprop"
+    assert at.number_input(key=keys.run_lr(2)).value == 0.03
+    assert at.select_slider(key=keys.run_lr_grid(2)).value == 0.03
+    assert at.slider(key=keys.run_hparam(2, "decay")).value == pytest.approx(0.8)
+    assert at.slider(key=keys.run_hparam(2, "eps")).value == pytest.approx(-4.0)  # log10
+    # a rate another page sets for a folded run is what the run shows when opened
+    set_run_open(at, 2, False)
+    at.session_state[keys.APPLY_LR] = (2, 0.0042)
+    at.run()
+    assert settings(ok(at)).runs[2].lr == 0.0042
+    assert not any(k.startswith("run2_") for k in run_widget_keys(at))
+    set_run_open(at, 2)
+    assert at.number_input(key=keys.run_lr(2)).value == 0.0042
+    assert at.slider(key=keys.run_hparam(2, "decay")).value == pytest.approx(0.8)
+
+
+def test_a_changed_run_keeps_its_values_when_folded_and_reopened(warm):
+    at = set_run_open(ok(new_app()), 1)
+    at.number_input(key=keys.run_lr(1)).set_value(0.0007).run()
+    at.slider(key=keys.run_hparam(1, "momentum")).set_value(0.6).run()
+    changed = RunConfig("momentum", 0.0007, (("momentum", 0.6),))
+    assert settings(ok(at)).runs[1] == changed
+    path = arr(paths(figure(at))[1]["x"])
+    set_run_open(at, 1, False)
+    assert not any(k.startswith("run1_") for k in run_widget_keys(at))
+    assert settings(at).runs[1] == changed
+    assert arr(paths(figure(at))[1]["x"]) == path
+    # another control moved while the run is folded: the figure still uses the run's values,
+    # the same as a fresh page given them by a link
+    at.number_input(key=keys.STEPS).set_value(500).run()
+    assert settings(ok(at)).runs[1] == changed
+    folded = paths(figure(at))[1]
+    assert "0.0007" in folded["name"]
+    assert arr(folded["x"]) == arr(paths(figure(ok(new_app(encode(settings(at))))))[1]["x"])
+    set_run_open(at, 1)
+    assert at.number_input(key=keys.run_lr(1)).value == 0.0007
+    assert at.select_slider(key=keys.run_lr_grid(1)).value == nearest_notch(0.0007)
+    assert at.slider(key=keys.run_hparam(1, "momentum")).value == pytest.approx(0.6)
+    assert settings(at).runs[1] == changed
+    assert arr(paths(figure(at))[1]["x"]) == arr(folded["x"])
+
+
+def test_an_open_run_stays_open_when_its_optimizer_changes(warm):
+    at = set_run_open(ok(new_app()), 2)
+    at.selectbox(key=keys.run_optimizer(2)).set_value("adam").run()
+    ok(at)
+    # the label names the optimizer, so this is a new expander for Streamlit: it must open
+    assert run_box(at, 2).label == f"Run 3: {OPTIMIZERS['adam'].name}"
+    assert run_box(at, 2).proto.expanded
+    assert at.number_input(key=keys.run_lr(2)).value == OPTIMIZERS["adam"].default_lr
+    assert {keys.run_hparam(2, h.name) for h in OPTIMIZERS["adam"].hparams} <= run_widget_keys(at)
+    at.number_input(key=keys.STEPS).set_value(300).run()
+    assert run_box(ok(at), 2).proto.expanded  # and stays open on later reruns
+    assert not run_box(at, 1).proto.expanded and not run_box(at, 3).proto.expanded
 
 
 def test_theme_changes_the_figures_colours_and_type(warm):
@@ -404,6 +532,7 @@ def test_learning_rate_applied_by_another_page_is_applied_once(warm):
     ok(at)
     assert settings(at).runs[1].lr == 0.0042
     assert keys.APPLY_LR not in at.session_state
+    set_run_open(at, 1)
     assert at.number_input(key=keys.run_lr(1)).value == 0.0042
     at.session_state[keys.APPLY_LR] = (None, 0.02)
     at.run()
@@ -435,12 +564,30 @@ def test_extreme_input_never_shows_a_traceback(warm):
     assert figure(at)["frames"]
 
 
+def metrics_table(at: AppTest) -> list[dict[str, str]]:
+    """The rows of the page's metrics table (a Markdown table), by column header, unescaped."""
+    text = next(m.value for m in at.markdown if m.value.startswith("| run |"))
+
+    def cells(line: str) -> list[str]:
+        parts = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+        return [re.sub(r"\\(.)", r"\1", c.strip()) for c in parts]
+
+    header, _align, *rows = text.splitlines()
+    return [dict(zip(cells(header), cells(r), strict=True)) for r in rows]
+
+
 def test_metrics_table_and_update_rules_are_shown(warm):
     at = ok(new_app())
-    assert len(at.dataframe) >= 1
-    table = at.dataframe[0].value
-    assert len(table) == 4
-    assert any("\\eta" in m.value or "eta" in m.value for m in at.get("latex"))
+    table = metrics_table(at)
+    assert [r["run"] for r in table] == [
+        f"{OPTIMIZERS[r.optimizer].name} (lr {r.lr:g})" for r in DEFAULT_RUNS
+    ]
+    assert all(r["verdict"] and r["diverged at step"] == "no" for r in table)
+    # each optimizer's rule, displayed as st.latex displays a formula (a $$ block)
+    rules = [m.value for m in at.markdown if "$$" in m.value and m.value.startswith("**")]
+    for run in DEFAULT_RUNS:
+        spec = OPTIMIZERS[run.optimizer]
+        assert f"**{spec.name}**\n\n$$\n{spec.latex}\n$$" in "\n".join(rules)
 
 
 def test_view_tabs_run_only_when_open(warm):
@@ -478,6 +625,8 @@ def test_numeric_controls_compile_nothing(warm):
     at.run()
     at.session_state[keys.VIEW_TAB] = "3-D view"
     at.run()
+    for i in (1, 2, 3):
+        set_run_open(at, i)
     ok(at)
     before = _COMPILES["n"]
     moves = [
@@ -526,16 +675,16 @@ def test_table_and_divergence_numbers_match_numpy_and_scipy(warm):
     from scipy.optimize import rosen, rosen_hess
 
     at = ok(new_app({"run": ["sgd:0.001", "sgd:0.01"], "steps": "300"}))
-    table = at.dataframe[0].value
+    table = metrics_table(at)
     # the final loss of SGD at lr 0.001 is what plain float64 gradient descent reaches
     p, k = _numpy_gd(0.001, 300)
     assert k == -1
-    assert float(table["final loss"].iloc[0]) == pytest.approx(rosen(p), rel=1e-3)
-    assert table["diverged at"].iloc[0] == "no"
+    assert float(table[0]["final loss"]) == pytest.approx(rosen(p), rel=1e-3)
+    assert table[0]["diverged at step"] == "no"
     # at lr 0.01 it diverges at the same step as in NumPy, and the page says why:
     # lr * lambda_max of scipy's Hessian at the start already exceeds 2
     _, k = _numpy_gd(0.01, 300)
-    assert k > 0 and table["diverged at"].iloc[1] == str(k)
+    assert k > 0 and table[1]["diverged at step"] == str(k)
     lam = np.linalg.eigvalsh(rosen_hess(np.array([-2.0, 2.0])))[-1]
     warning = next(w.value for w in at.warning if "diverged" in w.value)
     assert f"diverged at step {k}" in warning

@@ -12,6 +12,10 @@ The only widgets not overwritten are the formula box and its window while they h
 did not compile: the learner keeps the draft to fix, and the page keeps the last surface that
 worked.
 
+The runs' expanders are lazy (each widget costs server time on every rerun): a folded run draws
+no widgets, so Streamlit forgets their state, and `sync` sets it again from the Settings before
+the run is unfolded. Each expander's open state is its own widget state (`keys.run_expander`).
+
 Adding an optimizer, a schedule or a hyperparameter is one entry in its registry: the widgets
 come from the specs' `HParam` lists (log-scale ones move over log10, whole numbers get a number
 box, the rest a slider).
@@ -279,8 +283,14 @@ def _on_add_run() -> None:
 
 def _on_remove_run(i: int) -> None:
     s = current()
-    if len(s.runs) > 1:
+    n = len(s.runs)
+    if n > 1:
         update(runs=s.runs[:i] + s.runs[i + 1 :])
+        # The runs after i move up one place, and each box's open state goes with its run.
+        ss = st.session_state
+        for j in range(i, n - 1):
+            ss[keys.run_expander(j)] = bool(ss.get(keys.run_expander(j + 1), False))
+        ss.pop(keys.run_expander(n - 1), None)
 
 
 def _on_schedule() -> None:
@@ -442,6 +452,23 @@ def _landscape_section(s: Settings, error: str | None) -> None:
             st.error(error)
 
 
+def _run_box(i: int, optimizer_name: str):
+    """Run i's expander, lazy: ``.open`` says whether its widgets are to be drawn.
+
+    The label holds nothing the learner moves inside the box (no rate): a changed label is a
+    new expander for Streamlit, its key notwithstanding, and a new expander starts in its
+    default state. The label does change with the optimizer, so the open state kept under the
+    key is written back before the expander is drawn: the box stays as it was and does not fold
+    up under the learner's hand.
+    """
+    key = keys.run_expander(i)
+    ss = st.session_state
+    ss[key] = bool(ss.get(key, i == 0))
+    return st.expander(
+        f"Run {i + 1}: {optimizer_name}", expanded=i == 0, key=key, on_change="rerun"
+    )
+
+
 def _runs_section(s: Settings) -> None:
     st.subheader("Optimizers")
     st.toggle(
@@ -456,9 +483,10 @@ def _runs_section(s: Settings) -> None:
     names = {k: spec.name for k, spec in OPTIMIZERS.items()}
     for i, run in enumerate(s.runs):
         spec = OPTIMIZERS[run.optimizer]
-        # A stable label: a changed label is a new expander for Streamlit, which would fold up
-        # under the learner's hand while they move its slider.
-        with st.expander(f"Run {i + 1}: {spec.name}", expanded=i == 0):
+        box = _run_box(i, spec.name)
+        if not box.open:
+            continue  # lazy: a folded run draws no widgets (sync keeps their values ready)
+        with box:
             st.selectbox(
                 "Optimizer",
                 list(OPTIMIZERS),

@@ -156,22 +156,42 @@ def divergence_message(view: RunView, m: dict) -> str | None:
     return text + " Try a smaller learning rate."
 
 
-METRIC_COLUMNS = {
-    "run": st.column_config.TextColumn("run"),
-    "verdict": st.column_config.TextColumn("verdict", width="large"),
-    "final loss": st.column_config.TextColumn("final loss"),
-    "f − f*": st.column_config.TextColumn("f − f*"),
-    "nearest minimum": st.column_config.TextColumn("nearest minimum"),
-    "distance": st.column_config.TextColumn("distance to it"),
-    "steps to f* + ε": st.column_config.TextColumn(
-        "steps to f* + ε", help=f"first step with f − f* ≤ {compute.EPS:g}"
-    ),
-    "diverged at": st.column_config.TextColumn("diverged at step"),
-    "oscillation": st.column_config.TextColumn(
-        "oscillation", help="0: every step keeps its direction; 1: every step reverses"
-    ),
-    "largest step": st.column_config.TextColumn("largest step"),
+# The table's columns: each row's key, the header shown.
+METRIC_HEADERS = {
+    "run": "run",
+    "verdict": "verdict",
+    "final loss": "final loss",
+    "f − f*": "f − f*",
+    "nearest minimum": "nearest minimum",
+    "distance": "distance to it",
+    "steps to f* + ε": "steps to f* + ε",
+    "diverged at": "diverged at step",
+    "oscillation": "oscillation",
+    "largest step": "largest step",
 }
+METRIC_NOTES = (
+    f"*Steps to f\\* + ε*: the first step with f − f\\* ≤ {compute.EPS:g}. *Oscillation*: how "
+    "often a step reverses the previous one's direction along x or y (the larger of the two), "
+    "from 0 (never) to 1 (every step). *Largest step*: the longest single update, ‖u‖."
+)
+
+
+def metrics_table(rows: list[dict]) -> str:
+    """The runs' metrics as one Markdown table, every cell shown in full.
+
+    A Markdown table and not `st.dataframe`: it takes the page's type size (lecture mode
+    enlarges it for the back of the hall, where the data grid's canvas keeps its own small
+    font), it never cuts a verdict short, and it costs the server one text element a rerun
+    instead of a data frame converted to Arrow (a tenth of a learning-rate rerun's time).
+    """
+    if not rows:
+        return ""
+    cols = [c for c in METRIC_HEADERS if c in rows[0]]
+    text = ("run", "verdict", "nearest minimum")  # left-aligned; the numbers right-aligned
+    align = "|".join(":--" if c in text else "--:" for c in cols)
+    lines = ["| " + " | ".join(_md_escape(METRIC_HEADERS[c]) for c in cols) + " |", f"|{align}|"]
+    lines += ["| " + " | ".join(_md_escape(str(r[c])) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
 
 
 def _num(v: float, digits: int = 4) -> str:
@@ -201,6 +221,14 @@ def metrics_rows(views, ms) -> list[dict]:
     return rows
 
 
+def rule_markdown(title: str, latex: str, source: str = "") -> str:
+    """One update rule as one Markdown text: its name, the formula displayed as `st.latex`
+    displays it (a ``$$`` block), and where it comes from. One element, not three: every
+    element costs the server time on every rerun."""
+    text = f"**{title}**\n\n$$\n{latex}\n$$"
+    return f"{text}\n\n{source}" if source else text
+
+
 def _update_rules(s: Settings) -> None:
     seen = []
     for run in s.runs:
@@ -208,14 +236,12 @@ def _update_rules(s: Settings) -> None:
             continue
         seen.append(run.optimizer)
         spec = OPTIMIZERS[run.optimizer]
-        st.markdown(f"**{spec.name}**")
-        st.latex(spec.latex)
-        st.markdown(f"[{spec.paper}]({spec.url})" if spec.url else spec.paper)
+        source = f"[{spec.paper}]({spec.url})" if spec.url else spec.paper
+        st.markdown(rule_markdown(spec.name, spec.latex, source))
         if spec.notes:
             st.caption(spec.notes)
     sched = SCHEDULES[s.schedule]
-    st.markdown(f"**Schedule: {sched.name}**")
-    st.latex(sched.latex)
+    st.markdown(rule_markdown(f"Schedule: {sched.name}", sched.latex))
     if sched.pytorch:
         st.caption(f"Equals PyTorch's `{sched.pytorch}` step for step.")
 
@@ -370,7 +396,15 @@ def _render() -> None:
     fig = compute.figure(
         ("descent", tuple(jobs), theme.name),
         lambda: descent_dict(
-            landscape, views, Z=Z, xs=xs, ys=ys, theme=theme, max_frames=MAX_FRAMES, clickable=True
+            landscape,
+            views,
+            Z=Z,
+            xs=xs,
+            ys=ys,
+            theme=theme,
+            max_frames=MAX_FRAMES,
+            clickable=True,
+            frames_as_json=True,
         ),
     )
     st.plotly_chart(
@@ -387,9 +421,8 @@ def _render() -> None:
         "f − f*, on a log scale, and the learning rate it used at each step. Press ▶ to play; "
         "click the surface to start every run from that point."
     )
-    st.dataframe(
-        metrics_rows(views, ms), hide_index=True, width="stretch", column_config=METRIC_COLUMNS
-    )
+    st.markdown(metrics_table(metrics_rows(views, ms)))
+    st.caption(METRIC_NOTES)
 
     # Lazy tabs: only the open one runs, so the 3-D view, the arrows and the curvature are
     # built only for a visitor who looks at them.

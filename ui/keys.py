@@ -30,6 +30,12 @@ ADD_OPTIMIZER = "add_optimizer"  # selectbox: which optimizer "Add run" adds
 ADD_RUN = "add_run"  # button
 
 
+def run_expander(i: int) -> str:
+    """expander (lazy): run i's box in the sidebar; its widgets are drawn only while it is open.
+    Its session-state value is True when open."""
+    return f"run{i}_expander"
+
+
 def run_optimizer(i: int) -> str:
     """selectbox: the optimizer of run i."""
     return f"run{i}_optimizer"

@@ -180,16 +180,32 @@ class AppPage:
 
     # ---- acting ----------------------------------------------------------------------------
 
-    def expand_run(self, i: int) -> None:
-        """Open run i's expander in the sidebar (its widgets are hidden until then)."""
-        expander = self.page.locator(
-            f'[data-testid="stExpander"]:has(.st-key-{keys.run_lr(i)})'
-        ).first
-        details = expander.locator("details")
-        if details.count() and details.get_attribute("open") is not None:
-            return
-        expander.locator("summary").first.click()
-        self.widget(keys.run_lr(i)).locator("input").wait_for(state="visible")
+    def run_open(self, i: int) -> bool:
+        """Whether run i's expander in the sidebar is open (folding takes an animation)."""
+        details = self.widget(keys.run_expander(i)).locator("details").first
+        return details.get_attribute("open") is not None
+
+    def expand_run(self, i: int, timeout_ms: int = RERUN_TIMEOUT_MS) -> None:
+        """Open run i's expander in the sidebar and wait for its widgets.
+
+        The expander is lazy: a folded run's widgets are not drawn at all; the click on its
+        header starts a rerun that draws them. That rerun is quick (nothing is recomputed), too
+        quick for `rerun_after` to see the app root flip to "running", so this waits for the
+        widgets themselves.
+        """
+        if not self.run_open(i):
+            self.widget(keys.run_expander(i)).locator("summary").first.click()
+        self.widget(keys.run_lr(i)).locator("input").wait_for(state="visible", timeout=timeout_ms)
+        self.wait_idle(timeout_ms)
+
+    def fold_run(self, i: int, timeout_ms: int = RERUN_TIMEOUT_MS) -> None:
+        """Fold run i's expander; wait for the rerun to remove its widgets and for the
+        expander to finish closing."""
+        if self.run_open(i):
+            self.widget(keys.run_expander(i)).locator("summary").first.click()
+        self.widget(keys.run_lr(i)).wait_for(state="detached", timeout=timeout_ms)
+        self.wait_until(lambda: self.run_open(i), lambda v: not v, timeout_ms, "the fold")
+        self.wait_idle(timeout_ms)
 
     def set_number(self, key: str, value: float | int | str) -> None:
         """Type a value into a number_input and commit it (Enter), as a person does."""
