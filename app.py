@@ -35,6 +35,18 @@ if not getattr(ui, "_gc_frozen", False):
     gc.freeze()
     ui._gc_frozen = True
 
+# Every theme. Markdown tables (the Explore page's metrics) scroll sideways inside the page when
+# they are wider than it (large type, a narrow window) instead of spilling past its edge, and
+# the verdict column, a sentence, gets room instead of a word per line; a number (a right-aligned
+# cell) is never broken at the "-" of its exponent.
+_BASE_CSS = """
+  .stMarkdown table {display: block; overflow-x: auto; max-width: 100%;}
+  .stMarkdown table td:nth-child(2) {min-width: 9em;}
+  .stMarkdown table td {font-variant-numeric: tabular-nums;}
+  .stMarkdown table td, .stMarkdown table th {padding: 0.45em 0.55em;}
+  .stMarkdown table td[style*="right"], .stMarkdown table td[align="right"] {white-space: nowrap;}
+"""
+
 # The page around the figures. Streamlit's own colours are fixed per server (config.toml), so
 # "dark" inverts the page (hue kept) and inverts the charts back: they are drawn dark by the
 # figures' own theme. "lecture": larger type, readable from the back row.
@@ -108,8 +120,7 @@ url_state.check()  # Settings another page put in session state are checked like
 controls.apply_pending()  # a learning rate the LR tools page asked for, applied once
 url_state.check()
 theme = controls.theme_picker()
-if _CSS.get(theme):
-    st.html(f"<style>{_CSS[theme]}</style>")
+st.html(f"<style>{_BASE_CSS}{_CSS.get(theme, '')}</style>")
 
 pages = [
     st.Page(

@@ -246,3 +246,21 @@ def test_themes_render(app: AppPage, theme: str) -> None:
     assert app.widget(keys.THEME).count() == 1
     fig = app.figure()
     assert len(app.paths(fig)) == len(DEFAULT.runs)
+
+
+@pytest.mark.parametrize("theme", ["light", "lecture"])
+def test_the_metrics_table_stays_inside_the_page(app: AppPage, theme: str) -> None:
+    # One row per run, every verdict in full; a table wider than the main area (large type)
+    # scrolls sideways inside it instead of spilling past its edge.
+    app.open(f"theme={theme}")
+    table = app.page.locator("[data-testid='stMain'] table").first
+    table.wait_for()
+    rows = table.locator("tbody tr")
+    assert rows.count() == len(DEFAULT.runs)
+    verdict = rows.first.locator("td").nth(1).inner_text()
+    assert verdict.startswith(("still crawling", "reached", "diverged", "stalled")), verdict
+    main = app.page.locator("[data-testid='stMainBlockContainer']").bounding_box()
+    box = table.bounding_box()
+    assert box["x"] + box["width"] <= main["x"] + main["width"] + 1, (box, main)
+    overflow = table.evaluate("t => getComputedStyle(t).overflowX")
+    assert overflow == "auto"
