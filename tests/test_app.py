@@ -117,6 +117,12 @@ def close(a, b, rel=1e-4) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9)
 
 
+def shown_formula(at: AppTest) -> str:
+    """The surface's formula as the page shows it, under its name (a $$ block: st.latex's)."""
+    title = next(m.value for m in at.markdown if m.value.startswith("### "))
+    return title.split("$$\n")[1].split("\n$$")[0]
+
+
 def run_box(at: AppTest, i: int):
     """Run i's expander in the sidebar (found by its key)."""
     return at.expander(key=keys.run_expander(i))
@@ -264,7 +270,8 @@ def test_landscape_choice_sets_the_axes_to_its_window(warm):
     assert all(
         p == pytest.approx(LANDSCAPES["ill_conditioned_bowl"].start) for p in first_points(spec)
     )
-    assert any("0.1" in m.value for m in at.get("latex"))  # its formula is shown
+    assert shown_formula(at) == f"f(x, y) = {LANDSCAPES['ill_conditioned_bowl'].latex}"
+    assert "0.1" in shown_formula(at)
 
 
 def test_schedule_and_its_parameters_shape_the_rate_curve(warm):
@@ -473,7 +480,7 @@ def test_custom_formula_good_then_bad_keeps_the_last_good_surface(warm):
     spec = figure(at)
     assert settings(at).landscape == keys.CUSTOM
     assert spec["layout"]["xaxis"]["range"] == list(good.window[0])
-    assert any("0.5" in m.value for m in at.get("latex"))  # the parsed formula's LaTeX
+    assert shown_formula(at) == f"f(x, y) = {good.latex}"  # the parsed formula's LaTeX
     before = paths(spec)
     at.text_input(key=keys.FORMULA).set_value("(x-1)^2 + sinn(y)").run()
     ok(at)

@@ -425,8 +425,6 @@ def _landscape_section(s: Settings, error: str | None) -> None:
         format_func=lambda k: LANDSCAPES[k].name if k in LANDSCAPES else "Custom formula…",
         on_change=_on_landscape,
     )
-    if s.landscape in LANDSCAPES:
-        st.caption(LANDSCAPES[s.landscape].lesson)
     if st.session_state[keys.LANDSCAPE] == keys.CUSTOM or s.landscape == keys.CUSTOM:
         st.text_input(
             "f(x, y) =",

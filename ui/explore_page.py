@@ -221,29 +221,25 @@ def metrics_rows(views, ms) -> list[dict]:
     return rows
 
 
-def rule_markdown(title: str, latex: str, source: str = "") -> str:
-    """One update rule as one Markdown text: its name, the formula displayed as `st.latex`
-    displays it (a ``$$`` block), and where it comes from. One element, not three: every
-    element costs the server time on every rerun."""
-    text = f"**{title}**\n\n$$\n{latex}\n$$"
-    return f"{text}\n\n{source}" if source else text
+def rule_markdown(title: str, latex: str, source: str = "", notes: str = "") -> str:
+    """One update rule as Markdown: its name, the formula displayed as `st.latex` displays it
+    (a ``$$`` block), where it comes from, and notes on it."""
+    return "\n\n".join(p for p in (f"**{title}**", f"$$\n{latex}\n$$", source, notes) if p)
 
 
-def _update_rules(s: Settings) -> None:
-    seen = []
-    for run in s.runs:
-        if run.optimizer in seen:
-            continue
-        seen.append(run.optimizer)
-        spec = OPTIMIZERS[run.optimizer]
+def update_rules_markdown(s: Settings) -> str:
+    """The update rule of every optimizer compared, then the schedule's, as one Markdown text:
+    one element, not four per optimizer, since every element costs the server time on every
+    rerun."""
+    blocks = []
+    for optimizer in dict.fromkeys(run.optimizer for run in s.runs):
+        spec = OPTIMIZERS[optimizer]
         source = f"[{spec.paper}]({spec.url})" if spec.url else spec.paper
-        st.markdown(rule_markdown(spec.name, spec.latex, source))
-        if spec.notes:
-            st.caption(spec.notes)
+        blocks.append(rule_markdown(spec.name, spec.latex, source, spec.notes))
     sched = SCHEDULES[s.schedule]
-    st.markdown(rule_markdown(f"Schedule: {sched.name}", sched.latex))
-    if sched.pytorch:
-        st.caption(f"Equals PyTorch's `{sched.pytorch}` step for step.")
+    pytorch = f"Equals PyTorch's `{sched.pytorch}` step for step." if sched.pytorch else ""
+    blocks.append(rule_markdown(f"Schedule: {sched.name}", sched.latex, notes=pytorch))
+    return "\n\n---\n\n".join(blocks)
 
 
 def _open_settings(settings: Settings) -> None:
@@ -371,9 +367,10 @@ def _render() -> None:
     s = controls.sidebar(start, schedule_plot=lambda: _schedule_preview(controls.current(), theme))
 
     _lesson_banner(s)
-    st.markdown(f"### {_md_escape(landscape.name)}")
+    # The name and the formula in one element (every element costs time on every rerun); a
+    # note about a formula that could not be used goes above both.
     _formula_note()
-    st.latex(f"f(x, y) = {landscape.latex}")
+    st.markdown(f"### {_md_escape(landscape.name)}\n\n$$\nf(x, y) = {landscape.latex}\n$$")
     st.caption(landscape.lesson)
     _rejected_notes(s)
     (x0, x1), (y0, y1) = landscape.window
@@ -430,7 +427,7 @@ def _render() -> None:
     rules, view3d, inside, stability, share = tabs
     if rules.open is not False:
         with rules:
-            _update_rules(s)
+            st.markdown(update_rules_markdown(s))
     if view3d.open:
         with view3d:
             from viz.surface3d import surface_figure
