@@ -660,3 +660,26 @@ def test_every_figure_builds_in_every_theme(bowl_diverged):
             assert fig.layout.template.layout.paper_bgcolor == theme.paper_bg
             strict_json(fig.to_json())
     assert inside(np.array([[0.0, 0.0], [7.0, 0.0]]), BOWL.window).tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi"), [(-3.15, -1.85), (-3.1, -2.9), (-0.2, 0.9), (-5.5, -4.2), (2.0, 3.5)]
+)
+def test_short_log_axes_label_whole_values(lo, hi):
+    # plotly's 1-2-5 ticks ("D2") label 2e-3 as a bare "2": a learner reads a rate of 2.
+    from viz.descent import short_log_ticks
+
+    ticks = short_log_ticks(lo, hi)
+    vals, texts = ticks["tickvals"], ticks["ticktext"]
+    assert len(vals) >= 2 and len(vals) == len(texts)
+    for v, t in zip(vals, texts, strict=True):
+        assert lo <= math.log10(v) <= hi
+        assert float(t) == pytest.approx(v, rel=1e-12)  # the label is the value itself
+    assert sorted(vals) == vals
+
+
+def test_descent_figure_rate_axis_of_one_rate_has_whole_labels(bowl_stable):
+    fig = descent_dict(BOWL, [view("SGD", bowl_stable, 0, "0.45")], max_frames=20)
+    axis = fig["layout"]["yaxis3"]
+    assert "dtick" not in axis
+    assert 0.45 > axis["tickvals"][0] and any(float(t) == 0.5 for t in axis["ticktext"])

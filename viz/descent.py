@@ -543,10 +543,30 @@ def log_axis(rng: list[float] | None) -> dict:
         return axis
     axis.update(range=rng, autorange=False)
     decades = rng[1] - rng[0]
-    # Powers of ten only (every n-th for a long axis) once the axis spans decades, or 1-2-5:
-    # plotly's default labels every digit, which overprints.
-    axis["dtick"] = math.ceil(decades / 6) if decades >= 1.6 else "D2"
+    # Powers of ten only (every n-th for a long axis) once the axis spans decades: plotly's
+    # default labels every digit, which overprints. A short axis gets 1-2-5 ticks.
+    if decades >= 1.6:
+        axis["dtick"] = math.ceil(decades / 6)
+    else:
+        axis.update(short_log_ticks(rng[0], rng[1]))
     return axis
+
+
+def short_log_ticks(lo: float, hi: float) -> dict:
+    """Ticks for a log axis spanning log10 values lo..hi (under two decades): 1, 2 and 5 times
+    each power of ten in range (every digit if that gives fewer than three), each labelled with
+    its whole value ("0.002"). plotly's own 1-2-5 ticks ("D2") label 2e-3 as a bare "2", which
+    a learner reads as a learning rate of 2."""
+    for mantissas in ((1, 2, 5), tuple(range(1, 10))):
+        vals = [
+            float(f"{m}e{k}")
+            for k in range(math.floor(lo) - 1, math.ceil(hi) + 1)
+            for m in mantissas
+            if lo <= math.log10(m) + k <= hi
+        ]
+        if len(vals) >= 3:
+            break
+    return {"tickvals": vals, "ticktext": [f"{v:g}" for v in vals]}
 
 
 def _static_traces(prep: Prepared, theme: Theme, max_points: int) -> list[dict]:

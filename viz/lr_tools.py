@@ -23,7 +23,7 @@ from landscapes.grid import evaluate_grid
 from landscapes.spec import Landscape
 from optim.lr_tools import BANDS, Basins, Ensemble, LRSweep, PhaseDiagram, RangeTest, band_segments
 from viz.background import layout_image, surface_image
-from viz.descent import f32, landmark_traces, loss_gap
+from viz.descent import f32, landmark_traces, loss_gap, short_log_ticks
 from viz.theme import DIVERGED_COLOR, OKABE_ITO, Theme, get_theme
 
 BAND_COLORS = {
@@ -84,8 +84,12 @@ def log_axis(values) -> dict:
     v = v[np.isfinite(v) & (v > 0)]
     axis: dict = {"type": "log", "exponentformat": "power"}
     if v.size:
-        decades = math.log10(v.max()) - math.log10(v.min())
-        axis["dtick"] = math.ceil(decades / 7) if decades >= 1.6 else "D2"
+        lo, hi = math.log10(v.min()), math.log10(v.max())
+        if hi - lo >= 1.6:
+            axis["dtick"] = math.ceil((hi - lo) / 7)
+        else:  # whole values at 1-2-5 (viz.descent.short_log_ticks), padded as plotly pads
+            pad = max(0.06 * (hi - lo), 0.15)
+            axis.update(short_log_ticks(lo - pad, hi + pad))
     return axis
 
 
