@@ -683,3 +683,24 @@ def test_descent_figure_rate_axis_of_one_rate_has_whole_labels(bowl_stable):
     axis = fig["layout"]["yaxis3"]
     assert "dtick" not in axis
     assert 0.45 > axis["tickvals"][0] and any(float(t) == 0.5 for t in axis["ticktext"])
+
+
+def test_large_type_widens_the_gap_between_panels_and_moves_the_slider(bowl_stable):
+    # Lecture mode's 24 px labels printed the rate panel's axis title over the surface panel's
+    # last x label, and "step 0" over the Pause button; the light theme keeps its layout.
+    from viz.descent import PANELS, panels
+
+    assert panels(LIGHT) == PANELS
+    lecture = THEMES["lecture"]
+    grid = panels(lecture)
+    gap = grid["xaxis2"]["domain"][0] - grid["xaxis"]["domain"][1]
+    assert gap >= 0.16 > PANELS["xaxis2"]["domain"][0] - PANELS["xaxis"]["domain"][1]
+    assert grid["xaxis3"]["domain"] == grid["xaxis2"]["domain"]
+    runs = [view("SGD", bowl_stable, 0, "0.45")]
+    light_fig = descent_dict(BOWL, runs, theme=LIGHT, max_frames=20)
+    lecture_fig = descent_dict(BOWL, runs, theme=lecture, max_frames=20)
+    assert lecture_fig["layout"]["xaxis"]["domain"] == grid["xaxis"]["domain"]
+    light_slider = light_fig["layout"]["sliders"][0]
+    lecture_slider = lecture_fig["layout"]["sliders"][0]
+    assert light_slider["x"] == 0.32 and lecture_slider["x"] > 0.4
+    assert lecture_slider["x"] + lecture_slider["len"] == pytest.approx(1.0)

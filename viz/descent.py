@@ -97,6 +97,22 @@ PANELS = {
 }
 
 
+def panels(theme: Theme) -> dict:
+    """`PANELS`, with the gap between the surface and the right-hand panels widened for large
+    type (lecture mode): the right panels' tick labels and axis titles grow with the font and
+    otherwise print over the surface panel's last x label."""
+    extra = 0.0065 * max(0, theme.font_size - 13)
+    if not extra:
+        return PANELS
+    left_end = round(PANELS["xaxis"]["domain"][1] - extra / 2, 4)
+    right_start = round(PANELS["xaxis2"]["domain"][0] + extra / 2, 4)
+    out = {k: dict(v) for k, v in PANELS.items()}
+    out["xaxis"]["domain"] = [0.0, left_end]
+    for k in ("xaxis2", "xaxis3"):
+        out[k]["domain"] = [right_start, 1.0]
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class RunView:
     """One run as the figures show it.
@@ -460,6 +476,7 @@ def _animation_controls(steps: tuple[int, ...], theme: Theme) -> tuple[list, lis
         "bordercolor": theme.text_color,
     }
     row = 2.4 * theme.font_size
+    slider_x = round(0.32 + 0.012 * max(0, theme.font_size - 13), 3)
     menus = [
         {
             "type": "buttons",
@@ -496,8 +513,9 @@ def _animation_controls(steps: tuple[int, ...], theme: Theme) -> tuple[list, lis
     sliders = [
         {
             "active": 0,
-            "x": 0.32,
-            "len": 0.68,
+            # right of the buttons, which widen with the font (lecture mode)
+            "x": slider_x,
+            "len": 1.0 - slider_x,
             "y": 0.0,
             "yanchor": "top",
             "pad": {"t": 40 + 2 * theme.font_size, "b": 0},
@@ -940,32 +958,33 @@ def descent_dict(
 
     menus, sliders = _animation_controls(tuple(fsteps), theme) if frames else ([], [])
     step_range = [0, max(steps, 1)]
+    grid = panels(theme)
     window_axis = {"autorange": False, "constrain": "domain", "showgrid": False, "zeroline": False}
     layout = {
-        "xaxis": {**PANELS["xaxis"], **window_axis, "range": [x0, x1], "title": {"text": "x"}},
+        "xaxis": {**grid["xaxis"], **window_axis, "range": [x0, x1], "title": {"text": "x"}},
         "yaxis": {
-            **PANELS["yaxis"],
+            **grid["yaxis"],
             **window_axis,
             "range": [y0, y1],
             "scaleanchor": "x",
             "scaleratio": 1,
             "title": {"text": "y"},
         },
-        "xaxis2": {**PANELS["xaxis2"], "range": step_range, "autorange": False},
+        "xaxis2": {**grid["xaxis2"], "range": step_range, "autorange": False},
         "yaxis2": {
-            **PANELS["yaxis2"],
+            **grid["yaxis2"],
             **log_axis(log_range([p.gap for p in preps])),
             "title": {"text": "f − f*"},
         },
         "xaxis3": {
-            **PANELS["xaxis3"],
+            **grid["xaxis3"],
             "range": step_range,
             "autorange": False,
             "matches": "x2",
             "title": {"text": "step"},
         },
         "yaxis3": {
-            **PANELS["yaxis3"],
+            **grid["yaxis3"],
             **log_axis(log_range([p.lr[: p.last + 1] for p in preps])),
             "title": {"text": "learning rate"},
         },
