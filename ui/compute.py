@@ -53,6 +53,7 @@ from ui.settings import (
     RunConfig,
     Settings,
 )
+from viz.identity_cache import IdentityCache
 
 PAD_TO = MAX_STEPS  # one scan length for every step count: a steps change never compiles
 GRID_N = 160  # surface grid per side (the background image and the 3-D view)
@@ -78,15 +79,11 @@ class LRU:
         value = compute()  # outside the lock: two threads may both compute; both agree
         with self._lock:
             self.misses += 1
-        self.put(key, value)
-        return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
             self._data[key] = value
             self._data.move_to_end(key)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
+        return value
 
     def __len__(self) -> int:
         return len(self._data)
@@ -103,7 +100,7 @@ EIGS = LRU(32)
 FIGURES = LRU(8)  # built figures (a few MB each with plotly's objects), for unchanged reruns
 # Base64 of the arrays figures send, by array object: a run's static traces are cached with its
 # trajectory (viz.descent), so a figure that changed one run re-sends the others' arrays.
-TYPED_ARRAYS = LRU(256)
+TYPED_ARRAYS = IdentityCache(256)
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,14 +254,9 @@ _SHORT |= {"float32": "f4", "float64": "f8"}
 
 
 def _typed_array(v: np.ndarray):
-    """plotly.js's typed-array spec of a numeric array, cached by the array object (which the
-    entry keeps alive, so its id is not reused while it lives). Arrays in figures are never
-    written to after they are built."""
-    kept, spec = TYPED_ARRAYS.get_or_compute(id(v), lambda: (v, _typed_array_spec(v)))
-    if kept is not v:  # the id of an array that is gone, reused: not a hit
-        spec = _typed_array_spec(v)
-        TYPED_ARRAYS.put(id(v), (v, spec))
-    return spec
+    """plotly.js's typed-array spec of a numeric array, cached by the array object (arrays in
+    figures are never written to after they are built)."""
+    return TYPED_ARRAYS.get_or_compute((v,), None, lambda: _typed_array_spec(v))
 
 
 def _typed_array_spec(v: np.ndarray):

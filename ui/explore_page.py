@@ -156,19 +156,6 @@ def divergence_message(view: RunView, m: dict) -> str | None:
     return text + " Try a smaller learning rate."
 
 
-# The table's columns: each row's key, the header shown.
-METRIC_HEADERS = {
-    "run": "run",
-    "verdict": "verdict",
-    "final loss": "final loss",
-    "f − f*": "f − f*",
-    "nearest minimum": "nearest minimum",
-    "distance": "distance to it",
-    "steps to f* + ε": "steps to f* + ε",
-    "diverged at": "diverged at step",
-    "oscillation": "oscillation",
-    "largest step": "largest step",
-}
 METRIC_NOTES = (
     f"*Steps to f\\* + ε*: the first step with f − f\\* ≤ {compute.EPS:g}. *Oscillation*: how "
     "often a step reverses the previous one's direction along x or y (the larger of the two), "
@@ -186,10 +173,10 @@ def metrics_table(rows: list[dict]) -> str:
     """
     if not rows:
         return ""
-    cols = [c for c in METRIC_HEADERS if c in rows[0]]
+    cols = list(rows[0])  # the rows' keys are the headers
     text = ("run", "verdict", "nearest minimum")  # left-aligned; the numbers right-aligned
     align = "|".join(":--" if c in text else "--:" for c in cols)
-    lines = ["| " + " | ".join(_md_escape(METRIC_HEADERS[c]) for c in cols) + " |", f"|{align}|"]
+    lines = ["| " + " | ".join(_md_escape(c) for c in cols) + " |", f"|{align}|"]
     lines += ["| " + " | ".join(_md_escape(str(r[c])) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -200,7 +187,7 @@ def _num(v: float, digits: int = 4) -> str:
 
 
 def metrics_rows(views, ms) -> list[dict]:
-    """One row per run for the table, every number as text with 4 significant digits."""
+    """One row per run for the table (keyed by the column headers), every number as text."""
     rows = []
     for view, m in zip(views, ms, strict=True):
         reached = m["steps_to_eps"]
@@ -211,9 +198,9 @@ def metrics_rows(views, ms) -> list[dict]:
                 "final loss": _num(m["final_loss"]),
                 "f − f*": _num(m["final_gap"], 3),
                 "nearest minimum": m["minimum_label"],
-                "distance": _num(m["distance"], 3),
+                "distance to it": _num(m["distance"], 3),
                 "steps to f* + ε": str(reached) if reached >= 0 else "not reached",
-                "diverged at": "no" if m["diverged_at"] is None else str(m["diverged_at"]),
+                "diverged at step": "no" if m["diverged_at"] is None else str(m["diverged_at"]),
                 "oscillation": _num(m["oscillation"], 2),
                 "largest step": _num(m["largest_step"], 3),
             }

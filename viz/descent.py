@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -47,33 +45,20 @@ from landscapes.grid import evaluate_grid, evaluate_points
 from landscapes.spec import Landscape
 from optim.runner import Trajectory
 from viz.background import layout_image, surface_image
+from viz.identity_cache import IdentityCache
 from viz.theme import DIVERGED_COLOR, THEMES, Theme
 
 # What is drawn of one run depends on its trajectory, not on the others: the Explore page's
 # reruns mostly change one run (a new learning rate) and keep the rest, so each run's share
 # of the figure (masked arrays, static traces, frame columns) is cached by its `Trajectory`
-# object, which the page's own cache hands back unchanged while the run is unchanged. An
-# entry holds the trajectory itself, so its id cannot be reused while the entry lives.
+# object, which the page's own cache hands back unchanged while the run is unchanged.
 # Rebuilding all four runs every rerun was most of a learning-rate rerun's figure time.
-_PER_RUN_ENTRIES = 96  # 4 runs x a few parts x the last several figures
-_per_run: OrderedDict[tuple, tuple[Trajectory, object]] = OrderedDict()
-_per_run_lock = threading.Lock()
+_PER_RUN = IdentityCache(96)  # 4 runs x a few parts x the last several figures
 
 
 def _per_run_cached(traj: Trajectory, key: tuple, build):
     """`build()` cached under (this trajectory object, key); treat the result as read-only."""
-    full = (id(traj), *key)
-    with _per_run_lock:
-        hit = _per_run.get(full)
-        if hit is not None and hit[0] is traj:
-            _per_run.move_to_end(full)
-            return hit[1]
-    value = build()
-    with _per_run_lock:
-        _per_run[full] = (traj, value)
-        while len(_per_run) > _PER_RUN_ENTRIES:
-            _per_run.popitem(last=False)
-    return value
+    return _PER_RUN.get_or_compute((traj,), key, build)
 
 
 SIG_DIGITS = 5
@@ -833,11 +818,6 @@ _FRAME_JSON = (
 )
 
 
-def frames_json(preps: list[Prepared], fsteps, window, animated: list[int]) -> bytes:
-    """The animation frames as JSON (a list of frame objects, `frame_list` joined)."""
-    return b"[" + b",".join(frame_list(preps, fsteps, window, animated)) + b"]"
-
-
 def frame_list(preps: list[Prepared], fsteps, window, animated: list[int]) -> list[bytes]:
     """The animation frames, each as the JSON of one frame object, ready to send.
 
@@ -865,14 +845,6 @@ def frame_list(preps: list[Prepared], fsteps, window, animated: list[int]) -> li
         _FRAME_JSON % (s, *(column[i] for column in joined), traces)
         for i, s in enumerate(fsteps.tolist())
     ]
-
-
-def build_frames(
-    preps: list[Prepared], fsteps: np.ndarray, window, animated: list[int]
-) -> list[dict]:
-    """The frames of `frames_json` as plain dicts (one source for both: what is sent is what
-    a `go.Figure` holds)."""
-    return orjson.loads(frames_json(preps, fsteps, window, animated))
 
 
 def descent_dict(
