@@ -54,7 +54,7 @@ def cold_start() -> dict:
         first_chart = time.perf_counter() - server.started
         if first.elements.get("plotly_chart", 0) == 0:
             raise RuntimeError(f"the first run drew no chart: {first.elements}")
-        if first.status != "FINISHED_SUCCESSFULLY" or first.exceptions:
+        if first.status not in sc.SUCCESS or first.exceptions:
             raise RuntimeError(
                 f"the first run failed: {first.status}, {first.exceptions} exceptions"
             )

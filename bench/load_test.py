@@ -142,7 +142,7 @@ def connect(url: str, tally: Tally) -> sc.Session | None:
     try:
         session = sc.Session(url)
         first = session.rerun(timeout_s=180)
-        if first.status != "FINISHED_SUCCESSFULLY" or first.exceptions:
+        if first.status not in sc.SUCCESS or first.exceptions:
             tally.error(f"first run: {first.status}, {first.exceptions} exceptions")
         if LR_KEY not in session.widgets:
             tally.error(f"no widget with key {LR_KEY!r} on the page")
@@ -179,7 +179,7 @@ def user_loop(
         except Exception as e:
             tally.error(f"user {user}: {type(e).__name__}: {e}")
             break
-        if result.status != "FINISHED_SUCCESSFULLY" or result.exceptions:
+        if result.status not in sc.SUCCESS or result.exceptions:
             tally.error(f"user {user}: {result.status}, {result.exceptions} exceptions")
         elif result.elements.get("plotly_chart", 0) == 0:
             tally.error(f"user {user}: the rerun drew no chart")

@@ -7,6 +7,9 @@ the server answers with ``ForwardMsg``s (``new_session``, one ``delta`` per elem
 (``delta.new_element.number_input.id``), which ends with the user's key, and its new value goes
 in ``ClientState.widget_states``. Widgets left out keep their previous value on the server, so a
 rerun that moves one control sends only that control, as the frontend's changed-widget path does.
+A widget drawn by an ``st.fragment`` carries that fragment's id (``delta.fragment_id``); moving
+it sends the id in ``ClientState.fragment_id``, as the frontend does, and the server reruns that
+fragment only (its run ends with FINISHED_FRAGMENT_RUN_SUCCESSFULLY).
 
 Used by `load_test.py` and `bench_server.py`; loopback only (see `check_loopback`).
 """
@@ -30,6 +33,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 FINISHED = ForwardMsg.ScriptFinishedStatus.Name
+SUCCESS = ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")  # a whole run, a fragment
 
 
 def check_loopback(url: str) -> None:
@@ -118,6 +122,7 @@ def start_server(log_path: Path | None = None, timeout_s: float = 120.0) -> Serv
 class Widget:
     id: str
     kind: str  # the element type: "number_input", "slider", ...
+    fragment_id: str = ""  # the fragment that drew it, if any
 
 
 @dataclass
@@ -161,6 +166,10 @@ class Session:
         state.page_script_hash = ""
         state.context_info.timezone = "UTC"
         state.context_info.url = ""
+        widgets = [self.widgets[key] for key in values or {}]
+        fragments = {w.fragment_id for w in widgets}
+        if len(fragments) == 1:  # the widgets moved all belong to one fragment (or to none)
+            state.fragment_id = fragments.pop()
         for key, value in (values or {}).items():
             widget = self.widgets[key]
             w = state.widget_states.widgets.add()
@@ -173,7 +182,7 @@ class Session:
 
     # ---- receiving -------------------------------------------------------------------------
 
-    def _learn_widget(self, element) -> None:
+    def _learn_widget(self, element, fragment_id: str = "") -> None:
         kind = element.WhichOneof("type")
         if kind is None:
             return
@@ -184,7 +193,7 @@ class Session:
         # "$$ID-<hash>-<user key>": the user key is what follows the hash
         key = wid.split("-", 2)[2] if wid.count("-") >= 2 else ""
         if key and key != "None":
-            self.widgets[key] = Widget(wid, kind)
+            self.widgets[key] = Widget(wid, kind, fragment_id)
 
     def wait_finished(self, timeout_s: float = 120.0) -> RunResult:
         """Read messages until this run's script_finished; count what it drew."""
@@ -209,7 +218,7 @@ class Session:
                 elements[etype] = elements.get(etype, 0) + 1
                 if etype == "exception":
                     exceptions += 1
-                self._learn_widget(element)
+                self._learn_widget(element, msg.delta.fragment_id)
             elif kind == "script_finished":
                 status = FINISHED(msg.script_finished)
                 return RunResult(status, time.perf_counter() - t0, elements, exceptions, nbytes)

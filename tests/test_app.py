@@ -410,6 +410,67 @@ def test_opening_a_run_draws_its_widgets_with_its_current_values(warm):
     assert at.slider(key=keys.run_hparam(2, "decay")).value == pytest.approx(0.8)
 
 
+def _keys_in_order(node) -> list[str]:
+    """The keys of the widgets under an AppTest node, in the order the page shows them."""
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        return [k for _, child in sorted(children.items()) for k in _keys_in_order(child)]
+    key = getattr(node, "key", None)
+    return [key] if key else []
+
+
+def test_the_rate_widgets_sit_in_their_run_box(warm):
+    """The results fragment draws each open run's rate and hyperparameters into a slot the
+    sidebar leaves in the run's box: where a learner expects them, between the optimizer and
+    "Remove this run"; "one learning rate for all" heads the Optimizers section."""
+    at = set_run_open(ok(new_app()), 2)
+    hparams = [keys.run_hparam(2, h.name) for h in OPTIMIZERS["rmsprop"].hparams]
+    assert _keys_in_order(run_box(at, 2)) == [
+        keys.run_optimizer(2),
+        keys.run_lr_grid(2),
+        keys.run_lr(2),
+        *hparams,
+        keys.run_remove(2),
+    ]
+    order = _keys_in_order(at.sidebar)
+    assert order.index(keys.SHARED_LR_ON) < order.index(keys.run_optimizer(0))
+    assert order.index(keys.run_remove(2)) < order.index(keys.ADD_OPTIMIZER)
+    at.toggle(key=keys.SHARED_LR_ON).set_value(True).run()
+    order = _keys_in_order(ok(at).sidebar)
+    shared = order.index(keys.SHARED_LR_ON)
+    assert order[shared : shared + 3] == [keys.SHARED_LR_ON, keys.SHARED_LR_GRID, keys.SHARED_LR]
+    assert at.number_input(key=keys.run_lr(2)).disabled
+
+
+def test_a_rate_change_keeps_the_sidebar_layout():
+    """What the results fragment may change without a full rerun (explore_page._results): the
+    rates and hyperparameters; anything else changes the sidebar, so it needs one."""
+    from dataclasses import replace
+
+    from ui.controls import layout_of
+
+    s = Settings()
+    same = [
+        replace(s, runs=(replace(s.runs[0], lr=0.5), *s.runs[1:])),
+        replace(s, runs=(*s.runs[:3], RunConfig("adam", 0.2, (("b1", 0.8),)))),
+        replace(s, shared_lr=0.01),
+    ]
+    for t in same:
+        assert layout_of(t) == layout_of(s), t
+    different = [
+        replace(s, runs=(RunConfig("adam", 1e-3), *s.runs[1:])),
+        replace(s, runs=s.runs[:3]),
+        replace(s, start=(0.5, 0.5)),
+        replace(s, steps=500),
+        replace(s, landscape="himmelblau"),
+        replace(s, schedule="step"),
+        replace(s, lesson="too_high"),
+        replace(s, theme="dark"),
+    ]
+    for t in different:
+        assert layout_of(t) != layout_of(s), t
+
+
 def test_a_changed_run_keeps_its_values_when_folded_and_reopened(warm):
     at = set_run_open(ok(new_app()), 1)
     at.number_input(key=keys.run_lr(1)).set_value(0.0007).run()

@@ -12,6 +12,11 @@ The only widgets not overwritten are the formula box and its window while they h
 did not compile: the learner keeps the draft to fix, and the page keeps the last surface that
 worked.
 
+The rate widgets (each run's learning rate and hyperparameters, "one learning rate for all")
+are not drawn by `sidebar` but by the Explore page's results fragment, into empty containers
+the sidebar leaves for them (`RateSlots`, `rate_controls`): moving one reruns that fragment
+only. They look and sit as the others do.
+
 The runs' expanders are lazy (each widget costs server time on every rerun): a folded run draws
 no widgets, so Streamlit forgets their state, and `sync` sets it again from the Settings before
 the run is unfolded. Each expander's open state is its own widget state (`keys.run_expander`).
@@ -24,9 +29,10 @@ box, the rest a slider).
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from landscapes import LANDSCAPES, FormulaError, from_formula
 from landscapes.formula import DEFAULT_WINDOW
@@ -106,11 +112,28 @@ def _hparam_widget_value(h: HParam, v: float):
     return float(h.clip(v))
 
 
+def rate_values(s: Settings) -> dict:
+    """The value every rate-control widget shows for Settings `s` (see `rate_controls`)."""
+    shared = s.shared_lr if s.shared_lr is not None else s.runs[0].lr
+    v: dict = {
+        keys.SHARED_LR_ON: s.shared_lr is not None,
+        keys.SHARED_LR: float(shared),
+        keys.SHARED_LR_GRID: nearest_notch(shared),
+    }
+    for i, run in enumerate(s.runs):
+        spec = OPTIMIZERS[run.optimizer]
+        v[keys.run_lr(i)] = float(run.lr)
+        v[keys.run_lr_grid(i)] = nearest_notch(run.lr)
+        given = run.hparams_dict
+        for h in spec.hparams:
+            v[keys.run_hparam(i, h.name)] = _hparam_widget_value(h, given.get(h.name, h.default))
+    return v
+
+
 def widget_values(s: Settings, start: tuple[float, float]) -> dict:
     """The value every widget shows for Settings `s` (`start` is the resolved start point)."""
     v: dict = {
         keys.LANDSCAPE: s.landscape,
-        keys.SHARED_LR_ON: s.shared_lr is not None,
         keys.SCHEDULE: s.schedule,
         keys.STEPS: int(s.steps),
         keys.START_X: float(start[0]),
@@ -118,17 +141,9 @@ def widget_values(s: Settings, start: tuple[float, float]) -> dict:
         keys.NOISE: float(s.noise),
         keys.SEED: int(s.seed),
     }
-    shared = s.shared_lr if s.shared_lr is not None else s.runs[0].lr
-    v[keys.SHARED_LR] = float(shared)
-    v[keys.SHARED_LR_GRID] = nearest_notch(shared)
+    v.update(rate_values(s))
     for i, run in enumerate(s.runs):
-        spec = OPTIMIZERS[run.optimizer]
         v[keys.run_optimizer(i)] = run.optimizer
-        v[keys.run_lr(i)] = float(run.lr)
-        v[keys.run_lr_grid(i)] = nearest_notch(run.lr)
-        given = run.hparams_dict
-        for h in spec.hparams:
-            v[keys.run_hparam(i, h.name)] = _hparam_widget_value(h, given.get(h.name, h.default))
     given = dict(s.schedule_params)
     for h in SCHEDULES[s.schedule].hparams:
         v[keys.schedule_param(h.name)] = _hparam_widget_value(h, given.get(h.name, h.default))
@@ -467,17 +482,19 @@ def _run_box(i: int, optimizer_name: str):
     )
 
 
-def _runs_section(s: Settings) -> None:
+@dataclass
+class RateSlots:
+    """Where the rate controls go: empty sidebar containers the sidebar leaves for them, filled
+    by the Explore page's results fragment (`rate_controls`). A rate or a hyperparameter moved
+    there reruns that fragment only, not the sidebar around it (see explore_page)."""
+
+    shared: DeltaGenerator  # the "one learning rate for all" toggle and its rate
+    runs: dict[int, DeltaGenerator] = field(default_factory=dict)  # open run boxes only
+
+
+def _runs_section(s: Settings) -> RateSlots:
     st.subheader("Optimizers")
-    st.toggle(
-        "One learning rate for all",
-        key=keys.SHARED_LR_ON,
-        on_change=_on_shared_toggle,
-        help="Every run uses the same rate, so the optimizers are compared at equal footing.",
-    )
-    shared = s.shared_lr is not None
-    if shared:
-        _lr_pair("Learning rate (all runs)", keys.SHARED_LR, keys.SHARED_LR_GRID, _on_shared_lr)
+    slots = RateSlots(shared=st.container())
     names = {k: spec.name for k, spec in OPTIMIZERS.items()}
     for i, run in enumerate(s.runs):
         spec = OPTIMIZERS[run.optimizer]
@@ -493,14 +510,7 @@ def _runs_section(s: Settings) -> None:
                 on_change=_on_run_optimizer,
                 args=(i,),
             )
-            label = "Learning-rate multiplier" if spec.lr_free else "Learning rate"
-            _lr_pair(
-                label, keys.run_lr(i), keys.run_lr_grid(i), _on_run_lr, args=(i,), disabled=shared
-            )
-            if shared:
-                st.caption("Set by “one learning rate for all”.")
-            for h in spec.hparams:
-                _hparam_widget(h, keys.run_hparam(i, h.name), _on_run_hparam, args=(i, h))
+            slots.runs[i] = st.container()
             st.button(
                 "Remove this run",
                 key=keys.run_remove(i),
@@ -516,6 +526,48 @@ def _runs_section(s: Settings) -> None:
     c2.button("Add run", key=keys.ADD_RUN, on_click=_on_add_run, disabled=full)
     if full:
         st.caption(f"At most {MAX_RUNS} runs are compared at once: remove one to add another.")
+    return slots
+
+
+def rate_controls(slots: RateSlots) -> None:
+    """The learning rates and each open run's hyperparameters, drawn into the sidebar slots.
+
+    Called from the results fragment, so its widgets' values are written here (a fragment
+    rerun does not pass through `sync`)."""
+    s = current()
+    ss = st.session_state
+    for key, value in rate_values(s).items():
+        ss[key] = value
+    with slots.shared:
+        st.toggle(
+            "One learning rate for all",
+            key=keys.SHARED_LR_ON,
+            on_change=_on_shared_toggle,
+            help="Every run uses the same rate, so the optimizers are compared at equal footing.",
+        )
+        shared = s.shared_lr is not None
+        if shared:
+            _lr_pair("Learning rate (all runs)", keys.SHARED_LR, keys.SHARED_LR_GRID, _on_shared_lr)
+    for i, slot in slots.runs.items():
+        if i >= len(s.runs):
+            continue
+        spec = OPTIMIZERS[s.runs[i].optimizer]
+        with slot:
+            label = "Learning-rate multiplier" if spec.lr_free else "Learning rate"
+            _lr_pair(
+                label, keys.run_lr(i), keys.run_lr_grid(i), _on_run_lr, args=(i,), disabled=shared
+            )
+            if shared:
+                st.caption("Set by “one learning rate for all”.")
+            for h in spec.hparams:
+                _hparam_widget(h, keys.run_hparam(i, h.name), _on_run_hparam, args=(i, h))
+
+
+def layout_of(s: Settings) -> Settings:
+    """`s` without what `rate_controls` sets: two Settings with the same layout draw the same
+    sidebar around the rate slots, so a change of rates alone needs no sidebar rerun."""
+    runs = tuple(RunConfig(r.optimizer, 0.0) for r in s.runs)
+    return replace(s, runs=runs, shared_lr=None)
 
 
 def _schedule_section(s: Settings, schedule_plot) -> None:
@@ -585,8 +637,9 @@ def _run_section() -> None:
     )
 
 
-def sidebar(start: tuple[float, float], schedule_plot=None) -> Settings:
-    """Draw the Explore page's sidebar and return the current Settings.
+def sidebar(start: tuple[float, float], schedule_plot=None) -> RateSlots:
+    """Draw the Explore page's sidebar around empty slots for the rate controls (which
+    `rate_controls` fills) and return the slots.
 
     Args:
       start: the resolved start point (the surface's own when the settings leave it open).
@@ -597,7 +650,7 @@ def sidebar(start: tuple[float, float], schedule_plot=None) -> Settings:
     failed = st.session_state.get(keys.FORMULA_ERROR)
     with st.sidebar:
         _landscape_section(s, failed["message"] if failed else None)
-        _runs_section(s)
+        slots = _runs_section(s)
         _schedule_section(s, schedule_plot)
         _run_section()
-    return current()
+    return slots

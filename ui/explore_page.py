@@ -6,6 +6,11 @@ One rerun: read the Settings (session state), apply a click on the chart, draw t
 every run separately), draw the figures, write the URL. The animation plays in the browser:
 the script never reruns per frame.
 
+What a learning rate changes is one `st.fragment` (`_results`): the rate and hyperparameter
+widgets, which it draws into slots the sidebar leaves for them, the text, the figures, the
+metrics and the link. Moving a rate reruns only that fragment; the rest of the sidebar and
+app.py stay as they are, which is most of a rerun's fixed cost on the server.
+
 Nothing here may show a traceback to a visitor: the body is wrapped, an unexpected error is
 logged with its traceback on the server and the page says in one sentence what happened.
 """
@@ -17,11 +22,12 @@ import math
 from dataclasses import replace
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from landscapes import LANDSCAPES, FormulaError, Landscape
 from optim import OPTIMIZERS, SCHEDULES
 from optim.runner import DIVERGENCE_BOUND
-from ui import compute, controls, keys, url_state
+from ui import compute, controls, keys, pacing, url_state
 from ui.settings import Settings
 from viz.descent import RunView, descent_dict
 from viz.theme import get_theme
@@ -35,8 +41,13 @@ STEP_CHOSEN = "_step_3d_chosen"  # the step the user picked on the 3-D slider (n
 
 def render() -> None:
     """Draw the page; never raises (an unexpected error becomes one message and a log entry)."""
+    _shown_safely(_render)
+
+
+def _shown_safely(draw) -> None:
+    """Run `draw`; an error becomes one sentence and a way out, never a traceback."""
     try:
-        _render()
+        draw()
     except FormulaError as e:  # a formula that compiled once but cannot be drawn now
         log.warning("formula failed while drawing: %s", e)
         st.error(f"This formula cannot be drawn: {e}")
@@ -351,8 +362,40 @@ def _render() -> None:
     landscape = _landscape(s)
     start = compute.start_of(s, landscape)
     theme = get_theme(s.theme)
-    s = controls.sidebar(start, schedule_plot=lambda: _schedule_preview(controls.current(), theme))
+    slots = controls.sidebar(
+        start, schedule_plot=lambda: _schedule_preview(controls.current(), theme)
+    )
+    _results(controls.current(), landscape, start, slots)
 
+
+def _fragment_rerun() -> bool:
+    """True when only the results fragment is running (a widget inside it moved)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+@st.fragment
+def _results(drawn: Settings, landscape: Landscape, start, slots: controls.RateSlots) -> None:
+    """Everything a learning rate changes: the rate controls (in the sidebar's slots), the
+    page's text, the figures, the metrics and the link.
+
+    A fragment: moving a rate or a hyperparameter reruns this function only, not app.py and the
+    sidebar around it, which halves the server's work per change (bench/README.md). Its
+    arguments are those of the last full run; anything else that changes the sidebar (a click
+    on the surface, a lesson's button, a reset) asks for a full rerun first.
+    """
+    if _fragment_rerun():
+        pacing.pace()  # app.py paces full runs; a fragment rerun does not pass through it
+        _apply_click()
+        if controls.layout_of(controls.current()) != controls.layout_of(drawn):
+            st.rerun()
+    _shown_safely(lambda: _results_body(landscape, start, slots))
+
+
+def _results_body(landscape: Landscape, start, slots: controls.RateSlots) -> None:
+    controls.rate_controls(slots)
+    s = controls.current()
+    theme = get_theme(s.theme)
     _lesson_banner(s)
     # The name and the formula in one element (every element costs time on every rerun); a
     # note about a formula that could not be used goes above both.

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, WebSocket
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from ui import keys
 
@@ -73,6 +75,31 @@ class AppPage:
     def __init__(self, page: Page, base_url: str) -> None:
         self.page = page
         self.base_url = base_url
+        # What the page and the server said to each other over Streamlit's websocket, decoded:
+        # the rerun requests sent (with the fragment they name, if any) and how runs ended.
+        self.reruns_sent: list[BackMsg] = []
+        self.runs_finished: list[str] = []
+        page.on("websocket", self._watch_websocket)
+
+    def _watch_websocket(self, ws: WebSocket) -> None:
+        if not ws.url.endswith("/_stcore/stream"):
+            return
+        ws.on("framesent", self._on_frame_sent)
+        ws.on("framereceived", self._on_frame_received)
+
+    def _on_frame_sent(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            msg = BackMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "rerun_script":
+                self.reruns_sent.append(msg)
+
+    def _on_frame_received(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "script_finished":
+                self.runs_finished.append(ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished))
 
     # ---- navigation and waiting ------------------------------------------------------------
 

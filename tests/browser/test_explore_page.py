@@ -66,10 +66,19 @@ def test_moving_the_learning_rate_changes_the_path(app: AppPage) -> None:
     assert sgd_before["name"] == f"{name} (lr {run.lr:g})", sgd_before["name"]
 
     app.expand_run(0)
+    sent, finished = len(app.reruns_sent), len(app.runs_finished)
     # one notch at a time, as a person steps it
     app.rerun_after(lambda: app.nudge_slider(keys.run_lr_grid(0)))
     app.rerun_after(lambda: app.nudge_slider(keys.run_lr_grid(0)))
     after = app.wait_figure_change(before)
+
+    # The browser asked for the results fragment only, and the server ran just that: the
+    # sidebar around the rate is not redrawn (explore_page._results).
+    asked = [m.rerun_script.fragment_id for m in app.reruns_sent[sent:]]
+    assert len(asked) == 2 and all(asked), asked
+    assert set(app.runs_finished[finished:]) == {"FINISHED_FRAGMENT_RUN_SUCCESSFULLY"}, (
+        app.runs_finished[finished:]
+    )
 
     sgd_after = app.paths(after)[0]
     assert sgd_after["name"] == f"{name} (lr {new_lr:g})", sgd_after["name"]
@@ -128,8 +137,17 @@ def test_clicking_the_surface_moves_the_start(app: AppPage) -> None:
         zip(grid["x"], grid["y"], strict=True),
         key=lambda p: (p[0] - target[0]) ** 2 + (p[1] - target[1]) ** 2,
     )
+    finished = len(app.runs_finished)
     app.click_plot(*target)
     after = app.wait_figure_change(before)
+    # The chart is in the results fragment, but a new start changes the sidebar's start boxes
+    # too: the fragment asks for a whole run (explore_page._results).
+    app.wait_until(
+        lambda: app.runs_finished[finished:],
+        lambda ends: "FINISHED_SUCCESSFULLY" in ends,
+        timeout_ms=30_000,
+        what="a whole run after the click",
+    )
 
     start1 = app.trace(after, "start")
     assert _close([start1["x"][0], start1["y"][0]], expected, tol=1e-4), (start1, expected)
