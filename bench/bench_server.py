@@ -5,6 +5,11 @@
   less the browser's drawing), split into "server healthy" and "first run".
 - memory: the server's RSS (psutil on its PID) idle before any session, with 1 session, and
   with 20 sessions that each loaded the page once (sessions stay open while measured).
+- CPU per rerun: the server process's CPU time (all its threads; psutil) over `--reruns`
+  reruns from one session, per rerun, for a learning-rate change (the results fragment reruns,
+  as when a visitor moves a rate) and for a whole-page rerun that changes nothing. What limits
+  how many visitors one server answers: its Python holds the GIL, so one process does one
+  such piece of work at a time (bench/load_test.py measures the crowd).
 
 Loopback only; it starts and stops its own server.
 
@@ -42,7 +47,36 @@ def settle_rss(pid: int, seconds: float = 3.0) -> float:
     return statistics.median(samples)
 
 
-def cold_start() -> dict:
+LR_KEY = "run0_lr"  # ui.keys.run_lr(0): the first run's exact learning-rate box
+
+
+def cpu_per_rerun(server: sc.Server, session: sc.Session, n: int, change_lr: bool) -> dict:
+    """The server's CPU per rerun over `n` reruns of `session`, split into the event loop (the
+    process's main thread: messages and the websocket) and the rest (the script runs)."""
+    proc = psutil.Process(server.pid)
+
+    def threads() -> dict[int, float]:
+        return {t.id: t.user_time + t.system_time for t in proc.threads()}
+
+    before, cpu0 = threads(), sum(proc.cpu_times()[:2])
+    statuses = set()
+    for i in range(n):
+        values = {LR_KEY: round(2e-3 + 1.37e-5 * i, 9)} if change_lr else None
+        result = session.rerun(values, timeout_s=120)
+        if result.status not in sc.SUCCESS or result.exceptions:
+            raise RuntimeError(f"a rerun failed: {result.status}, {result.exceptions} exceptions")
+        statuses.add(result.status)
+        time.sleep(0.12)  # past the page's pacing gap: a visitor's pace, not a flood
+    after, cpu1 = threads(), sum(proc.cpu_times()[:2])
+    loop = after.get(server.pid, 0.0) - before.get(server.pid, 0.0)
+    return {
+        "ms": round(1000 * (cpu1 - cpu0) / n, 1),
+        "event_loop_ms": round(1000 * loop / n, 1),
+        "status": sorted(statuses),
+    }
+
+
+def cold_start(reruns: int = 60) -> dict:
     RESULTS.mkdir(exist_ok=True)
     server = sc.start_server(RESULTS / "bench_server.log")
     healthy = time.perf_counter() - server.started
@@ -60,6 +94,10 @@ def cold_start() -> dict:
             )
         run_s = time.perf_counter() - t0
         one = settle_rss(server.pid)
+        for i in range(5):  # warm: the engine's other paths, the caches
+            session.rerun({LR_KEY: 1.1e-3 + 1e-5 * i}, timeout_s=120)
+        lr_change = cpu_per_rerun(server, session, reruns, change_lr=True)
+        unchanged = cpu_per_rerun(server, session, reruns, change_lr=False)
 
         # A second visitor: the engine is compiled, the figure cached.
         t1 = time.perf_counter()
@@ -85,6 +123,8 @@ def cold_start() -> dict:
             "rss_1_session_mb": round(one, 1),
             "rss_20_sessions_mb": round(twenty, 1),
             "rss_per_extra_session_mb": round((twenty - one) / 19, 2),
+            "cpu_per_lr_change": lr_change,
+            "cpu_per_unchanged_rerun": unchanged,
         }
     finally:
         server.stop()
@@ -97,10 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--repeat", type=int, default=1, help="cold starts to measure (each a new server)"
     )
+    p.add_argument("--reruns", type=int, default=60, help="reruns per CPU measurement")
     args = p.parse_args(argv)
     runs = []
     for i in range(args.repeat):
-        r = cold_start()
+        r = cold_start(args.reruns)
         runs.append(r)
         print(f"run {i + 1}:")
         print(f"  server healthy after           {r['healthy_s']:8.2f} s")
@@ -111,9 +152,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  RSS idle (no session)          {r['rss_idle_mb']:8.1f} MB")
         print(f"  RSS with 1 session             {r['rss_1_session_mb']:8.1f} MB")
         print(f"  RSS with 20 sessions           {r['rss_20_sessions_mb']:8.1f} MB")
-        print(
-            f"  per extra session              {r['rss_per_extra_session_mb']:8.2f} MB", flush=True
-        )
+        print(f"  per extra session              {r['rss_per_extra_session_mb']:8.2f} MB")
+        for label, k in (
+            ("learning-rate change", "cpu_per_lr_change"),
+            ("rerun changing nothing", "cpu_per_unchanged_rerun"),
+        ):
+            c = r[k]
+            print(
+                f"  server CPU, {label:22} {c['ms']:6.1f} ms "
+                f"(event loop {c['event_loop_ms']:.1f} ms; {', '.join(c['status'])})",
+                flush=True,
+            )
     if len(runs) > 1:
         cs = [r["cold_start_to_first_chart_s"] for r in runs]
         print(
