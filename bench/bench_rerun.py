@@ -15,6 +15,11 @@ What is measured:
     figure, and serialising it as `st.plotly_chart` does;
   - the figure's JSON size as sent to the browser (`proto.spec`).
 
+AppTest reruns the whole script for every change. On a real server a learning-rate change
+reruns only the Explore page's results fragment (explore_page._results), so the figures here
+are an upper bound for it; `bench_server.py` measures the server's CPU per rate change as a
+browser causes it.
+
 Run: ``python bench/bench_rerun.py [--repeats N]``. Prints a table; the medians are what the
 targets refer to.
 """

@@ -9,7 +9,7 @@ the script never reruns per frame.
 What a learning rate changes is one `st.fragment` (`_results`): the rate and hyperparameter
 widgets, which it draws into slots the sidebar leaves for them, the text, the figures, the
 metrics and the link. Moving a rate reruns only that fragment; the rest of the sidebar and
-app.py stay as they are, which is most of a rerun's fixed cost on the server.
+app.py stay as they are (about a quarter less server CPU per change, bench/README.md).
 
 Nothing here may show a traceback to a visitor: the body is wrapped, an unexpected error is
 logged with its traceback on the server and the page says in one sentence what happened.
@@ -380,9 +380,9 @@ def _results(drawn: Settings, landscape: Landscape, start, slots: controls.RateS
     page's text, the figures, the metrics and the link.
 
     A fragment: moving a rate or a hyperparameter reruns this function only, not app.py and the
-    sidebar around it, which halves the server's work per change (bench/README.md). Its
-    arguments are those of the last full run; anything else that changes the sidebar (a click
-    on the surface, a lesson's button, a reset) asks for a full rerun first.
+    sidebar around it. Its arguments are those of the last full run; anything else that
+    changes the sidebar (a click on the surface, a lesson's button, a reset) asks for a full
+    rerun first.
     """
     if _fragment_rerun():
         pacing.pace()  # app.py paces full runs; a fragment rerun does not pass through it
