@@ -73,7 +73,9 @@ class Landscape:
         (x0, x1), (y0, y1) = self.window
         window = self.window
         if not (x0 < x1 and y0 < y1):
-            raise ValueError(f"{self.key}: {window=} is not ordered as ((xmin, xmax), (ymin, ymax))")
+            raise ValueError(
+                f"{self.key}: {window=} is not ordered as ((xmin, xmax), (ymin, ymax))"
+            )
         start = self.start
         if not _inside(start, window):
             raise ValueError(f"{self.key}: {start=} lies outside {window=}")

@@ -20,8 +20,9 @@ fi
 ensure_venv requirements-dev.txt
 echo "==> set-up done in $(($(date +%s) - started)) s"
 
-echo "==> ruff check"
+echo "==> ruff check, ruff format --check"
 ruff check .
+ruff format --check .  # the code (and the README's examples) as ruff writes it
 
 echo "==> pytest"
 # Two workers for two cores. --dist loadfile keeps each test file on one worker: several
