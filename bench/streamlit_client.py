@@ -166,12 +166,11 @@ class Session:
         state.page_script_hash = ""
         state.context_info.timezone = "UTC"
         state.context_info.url = ""
-        widgets = [self.widgets[key] for key in values or {}]
-        fragments = {w.fragment_id for w in widgets}
+        moved = [(self.widgets[key], value) for key, value in (values or {}).items()]
+        fragments = {widget.fragment_id for widget, _ in moved}
         if len(fragments) == 1:  # the widgets moved all belong to one fragment (or to none)
             state.fragment_id = fragments.pop()
-        for key, value in (values or {}).items():
-            widget = self.widgets[key]
+        for widget, value in moved:
             w = state.widget_states.widgets.add()
             w.id = widget.id
             if widget.kind == "number_input" and isinstance(value, int):

@@ -15,7 +15,8 @@ worked.
 The rate widgets (each run's learning rate and hyperparameters, "one learning rate for all")
 are not drawn by `sidebar` but by the Explore page's results fragment, into empty containers
 the sidebar leaves for them (`RateSlots`, `rate_controls`): moving one reruns that fragment
-only. They look and sit as the others do.
+only. They look and sit as the others do; `rate_controls` writes their values itself (a
+fragment rerun does not pass through `sync`), once per run.
 
 The runs' expanders are lazy (each widget costs server time on every rerun): a folded run draws
 no widgets, so Streamlit forgets their state, and `sync` sets it again from the Settings before
@@ -131,7 +132,8 @@ def rate_values(s: Settings) -> dict:
 
 
 def widget_values(s: Settings, start: tuple[float, float]) -> dict:
-    """The value every widget shows for Settings `s` (`start` is the resolved start point)."""
+    """The value every sidebar widget shows for Settings `s` (`start` is the resolved start
+    point), except the rate widgets (`rate_values`, written by `rate_controls`)."""
     v: dict = {
         keys.LANDSCAPE: s.landscape,
         keys.SCHEDULE: s.schedule,
@@ -141,7 +143,6 @@ def widget_values(s: Settings, start: tuple[float, float]) -> dict:
         keys.NOISE: float(s.noise),
         keys.SEED: int(s.seed),
     }
-    v.update(rate_values(s))
     for i, run in enumerate(s.runs):
         v[keys.run_optimizer(i)] = run.optimizer
     given = dict(s.schedule_params)
@@ -193,7 +194,8 @@ def apply_pending() -> None:
 
 
 def sync(s: Settings, start: tuple[float, float]) -> None:
-    """Write every widget's value from `s` (before any widget is drawn in this run)."""
+    """Write every sidebar widget's value from `s` (before any is drawn in this run); the rate
+    widgets' values are written by `rate_controls`."""
     ss = st.session_state
     failed = ss.get(keys.FORMULA_ERROR)
     keep_draft = failed is not None and failed["base"] == (s.formula, s.window)
@@ -535,6 +537,7 @@ def rate_controls(slots: RateSlots) -> None:
     Called from the results fragment, so its widgets' values are written here (a fragment
     rerun does not pass through `sync`)."""
     s = current()
+    shared = s.shared_lr is not None
     ss = st.session_state
     for key, value in rate_values(s).items():
         ss[key] = value
@@ -545,7 +548,6 @@ def rate_controls(slots: RateSlots) -> None:
             on_change=_on_shared_toggle,
             help="Every run uses the same rate, so the optimizers are compared at equal footing.",
         )
-        shared = s.shared_lr is not None
         if shared:
             _lr_pair("Learning rate (all runs)", keys.SHARED_LR, keys.SHARED_LR_GRID, _on_shared_lr)
     for i, slot in slots.runs.items():
